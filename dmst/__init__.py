@@ -1,0 +1,86 @@
+"""dmst: Mississippi law on domestic minor sex trafficking as cited, forward-chaining rules.
+
+>>> from dmst import evaluate
+>>> result = evaluate({"victim": {"age": 15}})
+>>> result.undetermined[0].missing  # doctest: +SKIP
+
+Not legal advice: dmst states the law only as the Protected Innocence Challenge report card for
+Mississippi analyses it, for the period it describes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from dmst.engine.engine import Engine, version
+from dmst.engine.result import (
+    AskNext,
+    Citation,
+    Conclusion,
+    Derivation,
+    Result,
+    Stamp,
+    StatuteRef,
+    Undetermined,
+    Warning,
+)
+from dmst.errors import (
+    DmstError,
+    EvaluationError,
+    FactError,
+    InputError,
+    RulebookError,
+    SourceFileError,
+)
+from dmst.facts.load import CaseFile, load_case_file
+from dmst.facts.model import Scenario
+from dmst.rules.loader import Rulebook, load_rulebook
+
+__all__ = [
+    "AskNext",
+    "CaseFile",
+    "Citation",
+    "Conclusion",
+    "Derivation",
+    "DmstError",
+    "Engine",
+    "EvaluationError",
+    "FactError",
+    "InputError",
+    "Result",
+    "Rulebook",
+    "RulebookError",
+    "Scenario",
+    "SourceFileError",
+    "Stamp",
+    "StatuteRef",
+    "Undetermined",
+    "Warning",
+    "__version__",
+    "default_engine",
+    "evaluate",
+    "load_case_file",
+    "load_rulebook",
+]
+
+__version__ = version()
+
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The engine over the shipped rulebook, built on first use and then shared."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Engine()
+    return _default
+
+
+def evaluate(scenario: Scenario | Mapping[str, Any]) -> Result:
+    """Evaluate a scenario (or a mapping of facts) with the default engine."""
+    return default_engine().evaluate(scenario)
