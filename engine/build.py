@@ -192,7 +192,7 @@ def build_result(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
     ]
     return Result(
         conclusions=sorted(conclusions, key=_sort_key),
-        statuses=sorted(statuses, key=_sort_key),
+        statuses=sorted(statuses, key=lambda c: (rulebook.rules_for[c.id][0].level, c.id)),
         undetermined=sorted(undetermined, key=_sort_key),
         ask_next=ask_next,
         warnings=warnings,

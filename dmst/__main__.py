@@ -1,0 +1,5 @@
+"""``python -m dmst``."""
+
+from dmst.cli import main
+
+main()

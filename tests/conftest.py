@@ -1,0 +1,32 @@
+"""Shared fixtures and the hypothesis profiles.
+
+Profiles: ``ci`` (the default: fast enough for every run) and ``thorough`` (deeper, on demand):
+``HYPOTHESIS_PROFILE=thorough pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from dmst import Engine
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """One engine for the whole run (engines are safe to share)."""
+    return Engine()
