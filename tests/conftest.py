@@ -30,3 +30,16 @@ EXAMPLES = ROOT / "examples"
 def engine() -> Engine:
     """One engine for the whole run (engines are safe to share)."""
     return Engine()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/*.json from the current results (review the diff with git).",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))

@@ -1,0 +1,168 @@
+"""The rulebook loader refuses a wrong rulebook and says which file and rule is wrong."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dmst import RulebookError, load_rulebook
+from dmst.rules.coverage import coverage
+from dmst.rules.source import normalize
+
+RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped rule folder."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def _edit(folder: Path, name: str, change: Callable[[str], str]) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    changed = change(text)
+    assert changed != text, "the edit did not change the file"
+    path.write_text(changed, encoding="utf-8")
+
+
+def test_shipped_rulebook_loads_and_every_quote_is_in_the_source() -> None:
+    """Every quote of the shipped rulebook is found verbatim (after normalisation) in the source."""
+    rulebook = load_rulebook()
+    quotes = [c.quote for r in rulebook.rules for c in r.rule.cites]
+    assert len(quotes) >= len(rulebook.rules)
+    missing = [q for q in quotes if normalize(q) not in rulebook.source.normalized]
+    assert missing == []
+
+
+def test_a_quote_not_in_the_source_is_refused(rules_copy: Path) -> None:
+    """Changing one word of a quote makes the rulebook fail to load, naming the file and rule."""
+    _edit(rules_copy, "traffickers.yaml",
+          lambda t: t.replace("face a sentence of 5–30 years", "face a sentence of 5–35 years", 1))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    text = str(err.value)
+    assert "traffickers.yaml" in text and "quote not found" in text
+    assert "charge.trafficker.human_trafficking" in text
+
+
+def test_a_penalty_figure_not_in_the_rules_quotes_is_refused(rules_copy: Path) -> None:
+    """A penalty figure the rule's own quotes do not state is refused: penalties only as stated."""
+    _edit(rules_copy, "traffickers.yaml",
+          lambda t: t.replace("penalty: {prison_years: {max: 10}, fine_usd: {max: 10000}}",
+                              "penalty: {prison_years: {max: 12}, fine_usd: {max: 10000}}"))
+    with pytest.raises(RulebookError, match="figure 12 does not appear"):
+        load_rulebook(rules_copy)
+
+
+def test_an_unknown_fact_path_is_refused_with_a_suggestion(rules_copy: Path) -> None:
+    """A misspelt fact path in a rule names the rule and suggests the right path."""
+    _edit(rules_copy, "facilitators.yaml",
+          lambda t: t.replace("{fact: accused.conduct.sold_images, is: true}",
+                              "{fact: accused.conduct.sold_image, is: true}"))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    assert "accused.conduct.sold_image'" in str(err.value)
+    assert "did you mean 'accused.conduct.sold_images'" in str(err.value)
+
+
+def test_an_operator_that_does_not_fit_the_fact_is_refused(rules_copy: Path) -> None:
+    """Comparing a true/false fact with a number is refused."""
+    _edit(rules_copy, "facilitators.yaml",
+          lambda t: t.replace("{fact: accused.conduct.sold_images, is: true}",
+                              "{fact: accused.conduct.sold_images, lt: 3}"))
+    with pytest.raises(RulebookError, match="operator 'lt' does not fit bool"):
+        load_rulebook(rules_copy)
+
+
+def test_duplicate_rule_ids_are_refused(rules_copy: Path) -> None:
+    """Two rules with one id are refused."""
+    _edit(rules_copy, "facilitators.yaml",
+          lambda t: t.replace("- id: charge.facilitator.financial_benefit",
+                              "- id: charge.facilitator.aiding_trafficking"))
+    with pytest.raises(RulebookError, match="used twice"):
+        load_rulebook(rules_copy)
+
+
+def test_duplicate_yaml_keys_are_refused(rules_copy: Path) -> None:
+    """A key given twice in a rule file is an error, not a silent overwrite, with its line."""
+    _edit(rules_copy, "investigation.yaml",
+          lambda t: t.replace("      topic: wiretap\n", "      topic: wiretap\n      topic: x\n"))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    assert "duplicate key 'topic'" in str(err.value)
+    assert err.value.file == "investigation.yaml" and err.value.line is not None
+
+
+def test_a_reference_to_a_conclusion_no_rule_adds_is_refused(rules_copy: Path) -> None:
+    """A condition on a conclusion that no rule adds is refused."""
+    _edit(rules_copy, "protections.yaml",
+          lambda t: t.replace("{conclusion: status.trafficking_victim}",
+                              "{conclusion: status.trafficked_victim}", 1))
+    with pytest.raises(RulebookError, match="no rule adds"):
+        load_rulebook(rules_copy)
+
+
+def test_a_cycle_between_rules_is_refused(rules_copy: Path) -> None:
+    """A rule that depends, through other rules, on its own conclusion is refused."""
+    _edit(rules_copy, "criminalization.yaml",
+          lambda t: t.replace("      - {fact: victim.age, lt: 18}\n      - {fact: investigation.decoy, is: false}",
+                              "      - {fact: victim.age, lt: 18}\n      - {conclusion: status.csec_victim}"))
+    with pytest.raises(RulebookError, match="cycle"):
+        load_rulebook(rules_copy)
+
+
+def test_an_unknown_statute_key_is_refused(rules_copy: Path) -> None:
+    """A citation may name only a statute of the source's table."""
+    _edit(rules_copy, "demand.yaml",
+          lambda t: t.replace("statute: procuring\n", "statute: procuring_section\n", 1))
+    with pytest.raises(RulebookError, match="not in the statute table"):
+        load_rulebook(rules_copy)
+
+
+def test_a_rule_not_matching_the_format_names_its_id(rules_copy: Path) -> None:
+    """An unknown key in a rule is refused and the message names the rule."""
+    _edit(rules_copy, "investigation.yaml",
+          lambda t: t.replace("  - id: investigation.single_party_recording\n",
+                              "  - id: investigation.single_party_recording\n    color: red\n"))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    assert "investigation.single_party_recording" in str(err.value)
+
+
+def test_unknown_statute_sections_are_never_cited() -> None:
+    """Statute rows of unknown confidence have no section, so no rule can cite a section for them."""
+    rulebook = load_rulebook()
+    for key, entry in rulebook.meta.statutes.items():
+        if entry.confidence in ("unknown", "none"):
+            assert entry.section is None, key
+        else:
+            assert entry.section, key
+
+
+def test_the_shipped_source_text_is_the_one_the_project_was_given() -> None:
+    """The packaged source equals the shared source text, when that is present beside the repo."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "source" / "mississippi-report-card.txt"
+    if not shared.exists():
+        pytest.skip("no shared source beside this checkout")
+    assert load_rulebook().source.text == shared.read_text(encoding="utf-8")
+
+
+def test_every_sentence_of_the_source_is_covered() -> None:
+    """Every sentence of the source is cited by a rule or listed as context only with a reason."""
+    report = coverage(load_rulebook())
+    assert report.uncovered == []
+    assert report.cited + report.context_only == len(report.units)
+    assert report.cited > 30
+
+
+def test_removing_a_rule_leaves_its_sentence_uncovered(rules_copy: Path) -> None:
+    """Coverage notices a sentence that no rule cites any more."""
+    _edit(rules_copy, "facilitators.yaml", lambda t: t[: t.index("  - id: gap.sex_tourism")])
+    report = coverage(load_rulebook(rules_copy))
+    assert report.uncovered == ["No Mississippi law addresses sex tourism."]
