@@ -5,6 +5,7 @@ facts to ask next, warnings and the stamp."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from dmst.engine.firings import DEFINITE, POSSIBLE, Firing, Firings, weakest
@@ -26,6 +27,7 @@ from dmst.rules.model import Kind
 __all__ = [
     "KIND_ORDER",
     "NOTICE",
+    "ResultBuilder",
     "build_result",
     "citations_for",
     "missing_facts",
@@ -63,23 +65,6 @@ def citations_for(rulebook: Rulebook, rules: list[LoadedRule]) -> list[Citation]
                     )
             out.append(Citation(section=c.section or rule.area, quote=c.quote, statute=statute))
     return out
-
-
-def _derivation(rulebook: Rulebook, firing: Firing, facts: dict[str, Any],
-                firings: Firings) -> Derivation:
-    rule = rulebook.by_id[firing.rule]
-    used: dict[str, Any] = {}
-    for atom in rule.alternatives[firing.alternative]:
-        if isinstance(atom, FactAtom):
-            used[atom.path] = facts.get(atom.path)
-    return Derivation(
-        rule=firing.rule,
-        certainty=weakest(
-            [rule.certainty, *(firings.certainty[(firing.mode, m)] for m in firing.matched)]
-        ),
-        facts=dict(sorted(used.items())),
-        conclusions=list(firing.matched),
-    )
 
 
 def _applies_to(rulebook: Rulebook, fs: list[Firing]) -> list[str]:
@@ -126,79 +111,122 @@ def _sort_key(c: Conclusion | Undetermined) -> tuple[Any, ...]:
     return (KIND_ORDER[c.kind], c.role or "", c.id)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Everything in a result that depends only on which rules fired: built once per legal
+    signature, then filled with the scenario's fact values."""
+
+    conclusions: tuple[tuple[Conclusion, tuple[tuple[str, Any, tuple[str, ...], list[str]], ...]],
+                       ...]
+    undetermined: tuple[Undetermined, ...]
+    ask_next: tuple[AskNext, ...]
+
+
+class ResultBuilder:
+    """Builds results for one rulebook and stamp, reusing the parts that do not depend on the
+    facts' values (citations, and whole plans when the caller keeps them)."""
+
+    def __init__(self, rulebook: Rulebook, stamp: Stamp) -> None:
+        self.rulebook = rulebook
+        self.stamp = stamp
+        self._citations: dict[tuple[str, ...], list[Citation]] = {}
+
+    def citations(self, rule_ids: tuple[str, ...]) -> list[Citation]:
+        found = self._citations.get(rule_ids)
+        if found is None:
+            found = self._citations[rule_ids] = citations_for(
+                self.rulebook, [self.rulebook.by_id[r] for r in rule_ids]
+            )
+        return found
+
+    def plan(self, facts: dict[str, Any], firings: Firings) -> _Plan:
+        """The fact-independent shape of the result for these firings. ``facts`` is used only to
+        know which facts are unknown, which the firings' signature already fixes."""
+        rulebook = self.rulebook
+        conclusions: list[tuple[Conclusion, tuple[Any, ...]]] = []
+        undetermined: list[Undetermined] = []
+        memo: dict[str, frozenset[str]] = {}
+        for cid in sorted(firings.by_conclusion):
+            spec = rulebook.conclusions[cid]
+            silent = rulebook.rules_for[cid][0].silent
+            definite = firings.of(cid, DEFINITE)
+            possible = firings.of(cid, POSSIBLE)
+            if definite and not silent:
+                fired = tuple(sorted({f.rule for f in definite}))
+                templates: dict[tuple[Any, ...], tuple[str, Any, tuple[str, ...], list[str]]] = {}
+                for f in definite:
+                    rule = rulebook.by_id[f.rule]
+                    paths = tuple(sorted({a.path for a in rule.alternatives[f.alternative]
+                                          if isinstance(a, FactAtom)}))
+                    certainty = weakest([rule.certainty,
+                                         *(firings.certainty[(DEFINITE, m)] for m in f.matched)])
+                    templates.setdefault((f.rule, paths, f.matched),
+                                         (f.rule, certainty, paths, list(f.matched)))
+                item = Conclusion.model_construct(
+                    id=cid, kind=spec.kind, title=spec.title,
+                    certainty=firings.certainty[(DEFINITE, cid)], rule=fired[0],
+                    role=spec.role, offense=spec.offense, penalty=spec.penalty,
+                    modality=spec.modality, deadline=spec.deadline, topic=spec.topic,
+                    applies_to=_applies_to(rulebook, definite), text=spec.text,
+                    citations=self.citations(fired), derivations=[],
+                )
+                order = sorted(templates.values(), key=lambda t: (t[0], t[3]))
+                conclusions.append((item, tuple(order)))
+            elif possible:
+                fired = tuple(sorted({f.rule for f in (definite or possible)}))
+                missing = [] if definite else sorted(
+                    missing_facts(rulebook, facts, firings, cid, memo))
+                undetermined.append(Undetermined.model_construct(
+                    id=cid, kind=spec.kind, title=spec.title,
+                    reason="source_silent" if silent else "missing_facts",
+                    missing=missing, certainty=firings.certainty[(POSSIBLE, cid)],
+                    rules=list(fired), role=spec.role, offense=spec.offense,
+                    applies_to=_applies_to(rulebook, definite or possible), text=spec.text,
+                    citations=self.citations(fired),
+                ))
+        counts: Counter[str] = Counter()
+        bearing: dict[str, list[str]] = {}
+        for u in undetermined:
+            for path in u.missing:
+                counts[path] += 1
+                bearing.setdefault(path, []).append(u.id)
+        ask_next = tuple(
+            AskNext.model_construct(fact=p, description=FACTS[p].description, settles=n,
+                                    conclusions=bearing[p])
+            for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        conclusions.sort(key=lambda pair: _sort_key(pair[0]) if pair[0].kind is not Kind.STATUS
+                         else (KIND_ORDER[Kind.STATUS], rulebook.rules_for[pair[0].id][0].level,
+                               pair[0].id))
+        return _Plan(tuple(conclusions), tuple(sorted(undetermined, key=_sort_key)), ask_next)
+
+    def fill(self, plan: _Plan, facts: dict[str, Any], warnings: list[Warning]) -> Result:
+        """The result of a plan for these facts."""
+        conclusions: list[Conclusion] = []
+        statuses: list[Conclusion] = []
+        for item, templates in plan.conclusions:
+            derivations = [
+                Derivation.model_construct(
+                    rule=rule, certainty=certainty,
+                    facts={p: facts.get(p) for p in paths}, conclusions=matched,
+                )
+                for rule, certainty, paths, matched in templates
+            ]
+            filled = item.model_copy(update={"derivations": derivations})
+            (statuses if item.kind is Kind.STATUS else conclusions).append(filled)
+        return Result.model_construct(
+            conclusions=conclusions, statuses=statuses, undetermined=list(plan.undetermined),
+            ask_next=list(plan.ask_next), warnings=warnings, facts=facts, stamp=self.stamp,
+        )
+
+    def build(self, facts: dict[str, Any], firings: Firings, warnings: list[Warning]) -> Result:
+        return self.fill(self.plan(facts, firings), facts, warnings)
+
+
 def build_result(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
                  stamp: Stamp, warnings: list[Warning]) -> Result:
     """Assemble the result of one evaluation."""
-    conclusions: list[Conclusion] = []
-    statuses: list[Conclusion] = []
-    undetermined: list[Undetermined] = []
-    memo: dict[str, frozenset[str]] = {}
-    for cid in sorted(firings.by_conclusion):
-        rules = rulebook.rules_for[cid]
-        spec = rulebook.conclusions[cid]
-        silent = rules[0].silent
-        definite = firings.of(cid, DEFINITE)
-        possible = firings.of(cid, POSSIBLE)
-        if definite and not silent:
-            fired = sorted({f.rule for f in definite})
-            item = Conclusion(
-                id=cid,
-                kind=spec.kind,
-                title=spec.title,
-                certainty=firings.certainty[(DEFINITE, cid)],
-                rule=fired[0],
-                role=spec.role,
-                offense=spec.offense,
-                penalty=spec.penalty,
-                modality=spec.modality,
-                deadline=spec.deadline,
-                topic=spec.topic,
-                applies_to=_applies_to(rulebook, definite),
-                text=spec.text,
-                citations=citations_for(rulebook, [rulebook.by_id[r] for r in fired]),
-                derivations=sorted(
-                    {d.model_dump_json(): d for d in
-                     (_derivation(rulebook, f, facts, firings) for f in definite)}.values(),
-                    key=lambda d: (d.rule, d.conclusions),
-                ),
-            )
-            (statuses if spec.kind is Kind.STATUS else conclusions).append(item)
-        elif possible:
-            fired = sorted({f.rule for f in (definite or possible)})
-            missing = [] if definite else sorted(missing_facts(rulebook, facts, firings, cid, memo))
-            undetermined.append(Undetermined(
-                id=cid,
-                kind=spec.kind,
-                title=spec.title,
-                reason="source_silent" if silent else "missing_facts",
-                missing=missing,
-                certainty=firings.certainty[(POSSIBLE, cid)],
-                rules=fired,
-                role=spec.role,
-                offense=spec.offense,
-                applies_to=_applies_to(rulebook, definite or possible),
-                text=spec.text,
-                citations=citations_for(rulebook, [rulebook.by_id[r] for r in fired]),
-            ))
-    counts: Counter[str] = Counter()
-    bearing: dict[str, list[str]] = {}
-    for u in undetermined:
-        for path in u.missing:
-            counts[path] += 1
-            bearing.setdefault(path, []).append(u.id)
-    ask_next = [
-        AskNext(fact=p, description=FACTS[p].description, settles=n, conclusions=bearing[p])
-        for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
-    return Result(
-        conclusions=sorted(conclusions, key=_sort_key),
-        statuses=sorted(statuses, key=lambda c: (rulebook.rules_for[c.id][0].level, c.id)),
-        undetermined=sorted(undetermined, key=_sort_key),
-        ask_next=ask_next,
-        warnings=warnings,
-        facts=facts,
-        stamp=stamp,
-    )
+    return ResultBuilder(rulebook, stamp).build(facts, firings, warnings)
 
 
 def warnings_for(rulebook: Rulebook, facts: dict[str, Any]) -> list[Warning]:

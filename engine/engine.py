@@ -10,14 +10,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dmst.engine.build import NOTICE, build_result, warnings_for
+from dmst.engine.build import NOTICE, ResultBuilder, warnings_for
 from dmst.engine.durable import CompiledRuleset
 from dmst.engine.firings import Firings
 from dmst.engine.reference import evaluate_reference
 from dmst.engine.result import Result, Stamp
 from dmst.errors import EvaluationError, FactError
 from dmst.facts.model import Scenario
-from dmst.facts.paths import flatten
+from dmst.facts.paths import FACTS, flatten
 from dmst.rules.loader import FactAtom, Rulebook, load_rulebook
 
 __all__ = ["Engine", "version"]
@@ -51,10 +51,14 @@ class Engine:
              if isinstance(a, FactAtom)},
             key=lambda a: (a.path, a.op, str(a.value)),
         ))
-        self._cache: OrderedDict[tuple[bool | None, ...], Firings] = OrderedDict()
+        # Which sources of computed facts are known changes the facts an undetermined conclusion
+        # is said to miss, though not which rules fire: it is part of the cache key.
+        self._sources = tuple(sorted({p for spec in FACTS.values() for p in spec.computed_from}))
+        self._cache: OrderedDict[tuple[bool | None, ...], tuple[Firings, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self.stamp = self._stamp()
+        self._builder = ResultBuilder(self.rulebook, self.stamp)
 
     def _stamp(self) -> Stamp:
         meta = self.rulebook.meta
@@ -83,7 +87,10 @@ class Engine:
 
     def firings(self, facts: dict[str, Any]) -> Firings:
         """The rule firings for flattened facts, through durable_rules (or the cache)."""
-        key = self.signature(facts)
+        return self._evaluated(facts)[0]
+
+    def _evaluated(self, facts: dict[str, Any]) -> tuple[Firings, Any]:
+        key = self.signature(facts) + tuple(p in facts for p in self._sources)
         if self._cache_size:
             with self._cache_lock:
                 hit = self._cache.get(key)
@@ -91,32 +98,32 @@ class Engine:
                     self._cache.move_to_end(key)
                     return hit
         try:
-            result = self._compiled.run(facts)
+            firings = self._compiled.run(facts)
         except EvaluationError:
             raise
         except Exception as exc:  # an action failed inside the rule network
             raise EvaluationError(
                 f"evaluation failed inside the rule engine: {exc}; no partial result is returned"
             ) from exc
+        entry = (firings, self._builder.plan(facts, firings))
         if self._cache_size:
             with self._cache_lock:
-                self._cache[key] = result
+                self._cache[key] = entry
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return result
+        return entry
 
     def evaluate(self, scenario: Scenario | Mapping[str, Any]) -> Result:
         """Evaluate a scenario (a :class:`Scenario`, or a mapping of facts) into a result."""
-        model = as_scenario(scenario)
-        facts = flatten(model)
-        return build_result(self.rulebook, facts, self.firings(facts), self.stamp,
-                            warnings_for(self.rulebook, facts))
+        facts = flatten(as_scenario(scenario))
+        plan = self._evaluated(facts)[1]
+        return self._builder.fill(plan, facts, warnings_for(self.rulebook, facts))
 
     def evaluate_reference(self, scenario: Scenario | Mapping[str, Any]) -> Result:
         """The same evaluation through the pure-Python reference evaluator (an oracle)."""
         facts = flatten(as_scenario(scenario))
-        return build_result(self.rulebook, facts, evaluate_reference(self.rulebook, facts),
-                            self.stamp, warnings_for(self.rulebook, facts))
+        return self._builder.build(facts, evaluate_reference(self.rulebook, facts),
+                                   warnings_for(self.rulebook, facts))
 
 
 def as_scenario(scenario: Scenario | Mapping[str, Any]) -> Scenario:

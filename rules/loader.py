@@ -221,7 +221,14 @@ class Rulebook:
 
     def targets(self, atom: Atom) -> tuple[str, ...]:
         """The conclusion ids a conclusion atom can be satisfied by."""
-        return tuple(self._targets(atom))
+        found = self._target_cache.get(atom)
+        if found is None:
+            found = self._target_cache[atom] = tuple(self._targets(atom))
+        return found
+
+    @cached_property
+    def _target_cache(self) -> dict[Atom, tuple[str, ...]]:
+        return {}
 
     def statute(self, key: str) -> StatuteEntry:
         return self.meta.statutes[key]
