@@ -130,6 +130,16 @@ class ResultBuilder:
         self.rulebook = rulebook
         self.stamp = stamp
         self._citations: dict[tuple[str, ...], list[Citation]] = {}
+        # Conclusions and undetermined entries are immutable: equal ones are built once.
+        self._items: dict[tuple[Any, ...], Any] = {}
+
+    def _item(self, key: tuple[Any, ...], make: Any) -> Any:
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) > 100_000:  # bound the memory of a long-running engine
+                self._items.clear()
+            found = self._items[key] = make()
+        return found
 
     def citations(self, rule_ids: tuple[str, ...]) -> list[Citation]:
         found = self._citations.get(rule_ids)
@@ -146,11 +156,11 @@ class ResultBuilder:
         conclusions: list[tuple[Conclusion, tuple[Any, ...]]] = []
         undetermined: list[Undetermined] = []
         memo: dict[str, frozenset[str]] = {}
-        for cid in sorted(firings.by_conclusion):
+        for cid, fs in sorted(firings.by_conclusion.items()):
             spec = rulebook.conclusions[cid]
             silent = rulebook.rules_for[cid][0].silent
-            definite = firings.of(cid, DEFINITE)
-            possible = firings.of(cid, POSSIBLE)
+            definite = sorted(f for f in fs if f.mode == DEFINITE)
+            possible = sorted(f for f in fs if f.mode == POSSIBLE)
             if definite and not silent:
                 fired = tuple(sorted({f.rule for f in definite}))
                 templates: dict[tuple[Any, ...], tuple[str, Any, tuple[str, ...], list[str]]] = {}
@@ -162,13 +172,17 @@ class ResultBuilder:
                                          *(firings.certainty[(DEFINITE, m)] for m in f.matched)])
                     templates.setdefault((f.rule, paths, f.matched),
                                          (f.rule, certainty, paths, list(f.matched)))
-                item = Conclusion.model_construct(
-                    id=cid, kind=spec.kind, title=spec.title,
-                    certainty=firings.certainty[(DEFINITE, cid)], rule=fired[0],
-                    role=spec.role, offense=spec.offense, penalty=spec.penalty,
-                    modality=spec.modality, deadline=spec.deadline, topic=spec.topic,
-                    applies_to=_applies_to(rulebook, definite), text=spec.text,
-                    citations=self.citations(fired), derivations=[],
+                certainty = firings.certainty[(DEFINITE, cid)]
+                applies_to = _applies_to(rulebook, definite)
+                item = self._item(
+                    ("c", cid, certainty, fired, tuple(applies_to)),
+                    lambda: Conclusion.model_construct(
+                        id=cid, kind=spec.kind, title=spec.title, certainty=certainty,
+                        rule=fired[0], role=spec.role, offense=spec.offense,
+                        penalty=spec.penalty, modality=spec.modality, deadline=spec.deadline,
+                        topic=spec.topic, applies_to=applies_to, text=spec.text,
+                        citations=self.citations(fired), derivations=[],
+                    ),
                 )
                 order = sorted(templates.values(), key=lambda t: (t[0], t[3]))
                 conclusions.append((item, tuple(order)))
@@ -176,13 +190,17 @@ class ResultBuilder:
                 fired = tuple(sorted({f.rule for f in (definite or possible)}))
                 missing = [] if definite else sorted(
                     missing_facts(rulebook, facts, firings, cid, memo))
-                undetermined.append(Undetermined.model_construct(
-                    id=cid, kind=spec.kind, title=spec.title,
-                    reason="source_silent" if silent else "missing_facts",
-                    missing=missing, certainty=firings.certainty[(POSSIBLE, cid)],
-                    rules=list(fired), role=spec.role, offense=spec.offense,
-                    applies_to=_applies_to(rulebook, definite or possible), text=spec.text,
-                    citations=self.citations(fired),
+                certainty = firings.certainty[(POSSIBLE, cid)]
+                applies_to = _applies_to(rulebook, definite or possible)
+                undetermined.append(self._item(
+                    ("u", cid, certainty, fired, tuple(applies_to), tuple(missing)),
+                    lambda: Undetermined.model_construct(
+                        id=cid, kind=spec.kind, title=spec.title,
+                        reason="source_silent" if silent else "missing_facts",
+                        missing=missing, certainty=certainty, rules=list(fired),
+                        role=spec.role, offense=spec.offense, applies_to=applies_to,
+                        text=spec.text, citations=self.citations(fired),
+                    ),
                 ))
         counts: Counter[str] = Counter()
         bearing: dict[str, list[str]] = {}

@@ -17,20 +17,24 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine as _dre
 
-from dmst.engine.firings import DEFINITE, POSSIBLE, Firing, Firings, Mode, weakest
+from dmst.engine.firings import DEFINITE, POSSIBLE, Firing, Firings, Mode
 from dmst.errors import EvaluationError
 from dmst.facts.paths import FACTS
 from dmst.rules.loader import FactAtom, LoadedRule, MatchAtom, RefAtom, Rulebook
+from dmst.rules.model import Certainty
 
 __all__ = ["CompiledRuleset", "durable_facts"]
 
 _PRIME = "$prime"
+_SLOT = re.compile(r'"(c\d+)":\s*\{[^{}]*?"c":\s*"([^"]+)"')
 _counter = itertools.count()
 
 
@@ -96,17 +100,25 @@ class CompiledRuleset:
         self._rulebook = rulebook
         self._lock = threading.Lock()
         self._sessions = itertools.count(1)
-        self._actions: dict[str, tuple[LoadedRule, int, Mode, tuple[int, ...]]] = {}
+        self._actions: dict[str, _Action] = {}
         definition: dict[str, Any] = {_PRIME: {"all": [{"m": {"t": _PRIME}}], "pri": 0}}
         for rule in rulebook.rules:
             for index, alternative in enumerate(rule.alternatives):
                 for mode in (DEFINITE, POSSIBLE):
                     name = f"{rule.id}#{index}#{mode}"
                     definition[name] = self._compile(rule, alternative, mode)
-                    conclusion_slots = tuple(
-                        i for i, a in enumerate(alternative) if not isinstance(a, FactAtom)
+                    self._actions[name] = _Action(
+                        rule=rule.id,
+                        alternative=index,
+                        mode=mode,
+                        other=POSSIBLE if mode == DEFINITE else DEFINITE,
+                        slots=tuple(f"c{i}" for i, a in enumerate(alternative)
+                                    if not isinstance(a, FactAtom)),
+                        unless=tuple(rule.rule.unless),
+                        certainty=rule.certainty,
+                        conclusion=rule.conclusion_id,
+                        consumed=rule.conclusion_id in rulebook.consumed,
                     )
-                    self._actions[name] = (rule, index, mode, conclusion_slots)
         self.definition = definition
         self.name = f"dmst-{rulebook.fingerprint}-{next(_counter)}"
         self._handle = _dre.create_ruleset(self.name, json.dumps(definition))
@@ -136,31 +148,40 @@ class CompiledRuleset:
         out = Firings()
         asserted: set[tuple[Mode, str]] = set()
         scenario = {"id": "facts", "t": "facts", "sid": sid, **durable_facts(facts)}
+        handle = self._handle
         code, state = _dre.assert_facts(
-            self._handle, json.dumps([{"id": _PRIME, "t": _PRIME, "sid": sid}, scenario])
+            handle, json.dumps([{"id": _PRIME, "t": _PRIME, "sid": sid}, scenario])
         )
-        result = _dre.start_action_for_state(self._handle, state)
-        while result:
-            message = json.loads(result[1])
-            name, matched = next(iter(message.items()))
-            if name != _PRIME:
-                self._act(name, matched, sid, out, asserted)
-            following = _dre.complete_and_start_action(self._handle, state)
-            result = (result[0], following) if following else None
+        result = _dre.start_action_for_state(handle, state)
+        message = result[1] if result else None
+        while message:
+            # The message is {"<rule name>": {...matched facts...}}; rule names hold no quote.
+            action = self._actions.get(message[2:message.index('"', 2)])
+            if action is not None:
+                self._act(action, message, sid, out, asserted)
+            message = _dre.complete_and_start_action(handle, state)
         return out
 
-    def _act(self, name: str, matched: dict[str, Any], sid: str, out: Firings,
+    def _act(self, action: _Action, message: str, sid: str, out: Firings,
              asserted: set[tuple[Mode, str]]) -> None:
-        rule, index, mode, slots = self._actions[name]
-        other: Mode = POSSIBLE if mode == DEFINITE else DEFINITE
-        if any(out.holds(other, u) for u in rule.rule.unless):
+        if action.unless and any((action.other, u) in out.certainty for u in action.unless):
             return
-        ids = tuple(matched[f"c{i}"]["c"] for i in slots)
-        certainty = weakest([rule.certainty, *(out.certainty[(mode, m)] for m in ids)])
-        conclusion = rule.conclusion_id
-        out.add(conclusion, Firing(rule.id, index, mode, ids), certainty)
+        mode = action.mode
+        if action.slots:
+            # A conclusion fact is flat: {"id": .., "sid": .., "t": .., "c": "<conclusion>"}.
+            found = dict(_SLOT.findall(message))
+            ids = tuple(found[slot] for slot in action.slots)
+            certainty = action.certainty
+            if certainty is Certainty.APPLIES and any(
+                out.certainty[(mode, m)] is Certainty.MAY_APPLY for m in ids
+            ):
+                certainty = Certainty.MAY_APPLY
+        else:
+            ids, certainty = (), action.certainty
+        conclusion = action.conclusion
+        out.add(conclusion, Firing(action.rule, action.alternative, mode, ids), certainty)
         key = (mode, conclusion)
-        if key in asserted or conclusion not in self._rulebook.consumed:
+        if not action.consumed or key in asserted:
             return
         asserted.add(key)
         # durable_rules identifies a fact by its "id" field (by a 32-bit hash of its content
@@ -172,3 +193,18 @@ class CompiledRuleset:
                 f"durable_rules refused conclusion {conclusion!r} (code {code}); no partial "
                 "result is returned"
             )
+
+
+@dataclass(frozen=True)
+class _Action:
+    """What the action of one compiled durable rule does, worked out once at compile time."""
+
+    rule: str
+    alternative: int
+    mode: Mode
+    other: Mode
+    slots: tuple[str, ...]
+    unless: tuple[str, ...]
+    certainty: Certainty
+    conclusion: str
+    consumed: bool
