@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from importlib import metadata
 from typing import Any
 
 from pydantic import ValidationError
 
+from dmst._version import DURABLE_RULES_VERSION, __version__
 from dmst.engine.build import NOTICE, ResultBuilder, warnings_for
 from dmst.engine.durable import CompiledRuleset
 from dmst.engine.firings import Firings
@@ -24,11 +24,8 @@ __all__ = ["Engine", "version"]
 
 
 def version() -> str:
-    """The installed version of dmst."""
-    try:
-        return metadata.version("dmst")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0+unknown"
+    """The version of dmst."""
+    return __version__
 
 
 class Engine:
@@ -64,10 +61,7 @@ class Engine:
         meta = self.rulebook.meta
         src = meta.source
         as_of = src.get("as_of", {})
-        try:
-            durable_version = metadata.version("durable_rules")
-        except metadata.PackageNotFoundError:  # pragma: no cover
-            durable_version = "unknown"
+        durable_version = DURABLE_RULES_VERSION
         return Stamp(
             rulebook={"id": meta.id, "version": meta.version,
                       "fingerprint": self.rulebook.fingerprint},

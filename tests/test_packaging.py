@@ -6,7 +6,7 @@ from importlib import metadata, resources
 
 import pytest
 
-import dmst  # noqa: F401
+import dmst
 
 
 def test_only_the_dmst_name_is_installed() -> None:
@@ -46,3 +46,12 @@ def test_console_script_is_declared() -> None:
     """The `dmst` console script points at the CLI entry point."""
     scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
     assert scripts.get("dmst") == "dmst.cli:main"
+
+
+def test_declared_versions_match_the_installed_ones() -> None:
+    """The version dmst reports, and the durable-rules version in its stamp, are the installed
+    ones."""
+    from dmst._version import DURABLE_RULES_VERSION
+
+    assert metadata.version("dmst") == dmst.__version__
+    assert metadata.version("durable_rules") == DURABLE_RULES_VERSION
