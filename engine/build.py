@@ -88,7 +88,16 @@ def missing_facts(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
         return memo[conclusion]
     memo[conclusion] = frozenset()  # guards against re-entry; the rulebook has no cycles
     out: set[str] = set()
-    for f in firings.of(conclusion, POSSIBLE):
+    possible = firings.of(conclusion, POSSIBLE)
+    # Where one firing of a rule alternative matched only conclusions that already apply, the
+    # other conclusions that alternative could match decide nothing: only its facts do.
+    settled = {(f.rule, f.alternative) for f in possible
+               if all(firings.holds(DEFINITE, m) for m in f.matched)}
+    for f in possible:
+        if (f.rule, f.alternative) in settled and not all(
+            firings.holds(DEFINITE, m) for m in f.matched
+        ):
+            continue
         rule = rulebook.by_id[f.rule]
         for atom in rule.alternatives[f.alternative]:
             if isinstance(atom, FactAtom) and atom.path not in facts:
