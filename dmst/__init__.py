@@ -15,6 +15,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from dmst.engine.engine import Engine, version
+from dmst.engine.explain import (
+    ConclusionDelta,
+    ExplanationNode,
+    FactChange,
+    Flip,
+    FlipReport,
+    ScenarioDiff,
+    WhyNot,
+    diff,
+    explain,
+    flips,
+    why_not,
+)
 from dmst.engine.result import (
     AskNext,
     Citation,
@@ -36,6 +49,7 @@ from dmst.errors import (
 )
 from dmst.facts.load import CaseFile, load_case_file
 from dmst.facts.model import Scenario
+from dmst.markdown import render_markdown
 from dmst.rules.loader import Rulebook, load_rulebook
 
 __all__ = [
@@ -43,26 +57,38 @@ __all__ = [
     "CaseFile",
     "Citation",
     "Conclusion",
+    "ConclusionDelta",
     "Derivation",
     "DmstError",
     "Engine",
     "EvaluationError",
+    "ExplanationNode",
+    "FactChange",
     "FactError",
+    "Flip",
+    "FlipReport",
     "InputError",
     "Result",
     "Rulebook",
     "RulebookError",
     "Scenario",
+    "ScenarioDiff",
     "SourceFileError",
     "Stamp",
     "StatuteRef",
     "Undetermined",
     "Warning",
+    "WhyNot",
     "__version__",
     "default_engine",
+    "diff",
     "evaluate",
+    "explain",
+    "flips",
     "load_case_file",
     "load_rulebook",
+    "render_markdown",
+    "why_not",
 ]
 
 __version__ = version()

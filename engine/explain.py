@@ -64,6 +64,7 @@ __all__ = [
     "Flip",
     "FlipReport",
     "RuleCheck",
+    "RuledOut",
     "ScenarioDiff",
     "TargetStatus",
     "WhyNot",
@@ -74,6 +75,7 @@ __all__ = [
     "facts_bearing_on",
     "flips",
     "format_value",
+    "leaf_facts",
     "render_diff_text",
     "render_explanation_text",
     "render_flips_text",
@@ -99,7 +101,8 @@ FLIP_FACTS: tuple[str, ...] = (
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first use, so that importing dmst does not pay for these models
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- shared helpers ----------------------------------------------------------------------------
@@ -133,11 +136,10 @@ def resolve_id(rulebook: Rulebook, target: str) -> tuple[str, str | None]:
         tail = target.rsplit(".", 1)[-1].lower()
         close = [k for k in known if tail and tail in k][:1]
     raise InputError(
-        "unknown conclusion or rule id",
+        f"unknown conclusion or rule id '{target}'",
         field=target,
         problems=(Problem(
-            message="is neither a conclusion nor a rule of the rulebook; 'dmst rules' lists them",
-            field=target,
+            message="no conclusion or rule of the rulebook has this id ('dmst rules' lists them)",
             suggestion=close[0] if close else None,
         ),),
     )
@@ -200,11 +202,14 @@ def result_state(result: Result, cid: str) -> Status:
 
 
 class FactUse(_Out):
-    """A fact a rule tested: the condition, and the value given."""
+    """A fact a rule tested: the condition, the value given, and whether the condition holds."""
 
     fact: str
     condition: str | None = Field(None, description="The condition tested, e.g. 'victim.age < 18'.")
     value: FactValue | None
+    holds: bool = Field(
+        True, description="Whether the condition holds (false where it rules out an exception)."
+    )
     computed_from: dict[str, FactValue | None] = Field(
         default_factory=dict,
         description="For a computed fact (the compensation filing delay): the given facts it "
@@ -224,9 +229,10 @@ class ExplanationStep(_Out):
     relied_on: list[ExplanationNode] = Field(
         description="Conclusions the rule relied on, each with its own derivation."
     )
-    exceptions: list[TargetStatus] = Field(
+    exceptions: list[RuledOut] = Field(
         default_factory=list,
-        description="Conclusions that would have overridden the rule ('unless'), ruled out.",
+        description="Conclusions that would have overridden the rule ('unless'), each with the "
+        "facts that rule it out.",
     )
 
 
@@ -251,6 +257,16 @@ class TargetStatus(_Out):
     status: Status
 
 
+class RuledOut(_Out):
+    """An exception (``unless``) that cannot apply, and the facts that rule it out: conditions
+    that fail on the facts given (or, where the exception is itself overridden, the facts that
+    make its own exception apply)."""
+
+    id: str
+    title: str
+    facts: list[FactUse]
+
+
 def explain(result: Result, conclusion_id: str | None = None, *,
             rulebook: Rulebook | None = None) -> list[ExplanationNode]:
     """The derivation trees of the conclusions of ``result`` (statuses first), or of one.
@@ -272,15 +288,15 @@ def explain(result: Result, conclusion_id: str | None = None, *,
         what = "is undetermined on these facts" if state == "undetermined" else \
             "does not apply on these facts"
         raise InputError(
-            f"'{cid}' ({_title(rb, cid)}) {what}; nothing to explain. Ask why not instead "
-            f"(dmst why-not FILE {conclusion_id})",
+            f"'{cid}' ({_title(rb, cid)}) {what}, so there is nothing to explain; ask why "
+            f"not instead (why_not, or dmst why-not)",
             field=conclusion_id,
         )
     if rule is not None and all(d.rule != rule for d in found.derivations):
         raise InputError(
             f"'{cid}' applies, but not through rule '{rule}' (it applies through "
             f"{', '.join(sorted({d.rule for d in found.derivations}))}); ask why not "
-            f"(dmst why-not FILE {rule})",
+            f"instead (why_not, or dmst why-not)",
             field=conclusion_id,
         )
     return [_node(rb, result, cid, rule, cache)]
@@ -324,15 +340,63 @@ def _step(rb: Rulebook, result: Result, c: Conclusion, rule_id: str, certainty: 
         citations=citations_for(rb, [rule]),
         facts=facts,
         relied_on=[_node(rb, result, m, None, cache) for m in relied],
-        exceptions=[TargetStatus(id=u, title=_title(rb, u), status=result_state(result, u))
+        exceptions=[RuledOut(id=u, title=_title(rb, u),
+                             facts=_refute(rb, result, u, cache, set()))
                     for u in rule.rule.unless],
     )
 
 
-def _fact_use(path: str, condition: str | None, facts: Mapping[str, Any]) -> FactUse:
+def leaf_facts(node: ExplanationNode) -> list[FactUse]:
+    """Every fact at the leaves of an explanation tree, those ruling out exceptions included."""
+    out: dict[tuple[str, str | None], FactUse] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for step in n.derivations:
+            for f in (*step.facts, *(f for e in step.exceptions for f in e.facts)):
+                out.setdefault((f.fact, f.condition), f)
+            stack.extend(step.relied_on)
+    return sorted(out.values(), key=lambda f: (f.fact, f.condition or ""))
+
+
+def _refute(rb: Rulebook, result: Result, cid: str, cache: dict[str, ExplanationNode],
+            seen: set[str]) -> list[FactUse]:
+    """Facts that make ``cid`` impossible: for each alternative of each rule for it, one
+    condition that fails (a fact, or a conclusion refuted in turn); for a rule overridden by an
+    exception that applies, the facts that make that exception apply."""
+    if cid in seen:
+        return []
+    seen.add(cid)
+    out: dict[tuple[str, str | None], FactUse] = {}
+    facts = dict(result.facts)
+    for rule in rb.rules_for[cid]:
+        blocker = next((u for u in rule.rule.unless if result.conclusion(u) is not None), None)
+        if blocker is not None:
+            for f in leaf_facts(_node(rb, result, blocker, None, cache)):
+                out.setdefault((f.fact, f.condition), f)
+            continue
+        for alt in rule.alternatives:
+            failing = next((a for a in alt if isinstance(a, FactAtom)
+                            and a.test(facts) is False), None)
+            if failing is not None:
+                use = _fact_use(failing.path, failing.describe(), facts, holds=False)
+                out.setdefault((use.fact, use.condition), use)
+                continue
+            for atom in alt:
+                targets = () if isinstance(atom, FactAtom) else rb.targets(atom)
+                if targets and all(result_state(result, t) == "does_not_apply" for t in targets):
+                    for t in targets:
+                        for f in _refute(rb, result, t, cache, seen):
+                            out.setdefault((f.fact, f.condition), f)
+                    break
+    return sorted(out.values(), key=lambda f: (f.fact, f.condition or ""))
+
+
+def _fact_use(path: str, condition: str | None, facts: Mapping[str, Any],
+              holds: bool = True) -> FactUse:
     spec = FACTS[path]
     return FactUse(
-        fact=path, condition=condition, value=facts.get(path),
+        fact=path, condition=condition, value=facts.get(path), holds=holds,
         computed_from={p: facts.get(p) for p in spec.computed_from},
     )
 
@@ -441,10 +505,6 @@ class WhyNot(_Out):
         "with each (other unknown facts left unknown).",
     )
     rules: list[RuleCheck]
-
-
-ExplanationStep.model_rebuild()
-Check.model_rebuild()
 
 
 def _flat(engine: Engine, scenario: Scenario | Mapping[str, Any] | Result) -> dict[str, Any]:
@@ -1072,8 +1132,11 @@ def _node_lines(node: ExplanationNode, indent: str, shown: set[str]) -> list[str
             for f in step.facts:
                 lines += _wrap("\u2713 " + _fact_line(f), inner, inner + "  ")
             for e in step.exceptions:
-                lines += _wrap(f"\u2713 unless {e.title} [{e.id}] \u2014 does not apply", inner,
+                lines += _wrap(f"\u2713 unless {e.title} [{e.id}] \u2014 ruled out:", inner,
                                inner + "  ")
+                for f in e.facts:
+                    mark = "\u2713" if f.holds else "\u2717"
+                    lines += _wrap(f"{mark} {_fact_line(f)}", inner + "    ", inner + "      ")
             for child in step.relied_on:
                 lines += _node_lines(child, inner, shown)
     return lines
@@ -1084,22 +1147,22 @@ def render_why_not_text(w: WhyNot, *, file: str = "FILE") -> str:
     return "\n".join(_why_not_lines(w, "", file, top=True)) + "\n"
 
 
-def _why_not_lines(w: WhyNot, indent: str, file: str, top: bool = False) -> list[str]:
-    label = f"rule {w.rule} for {w.title} [{w.id}]" if w.rule else f"{w.title} [{w.id}]"
-    lines: list[str] = []
+def _why_not_lines(w: WhyNot, indent: str, file: str, top: bool = False,
+                   label: bool = True) -> list[str]:
+    text = f"rule {w.rule} for {w.title} [{w.id}]" if w.rule else f"{w.title} [{w.id}]"
+    lines = _wrap(text[0].upper() + text[1:], indent) if label else []
     if w.status == "applies":
-        lines += _wrap(f"{label} applies on these facts.", indent)
+        lines += _wrap("Applies on these facts.", indent)
         if top:
-            lines += _wrap(f"See how: dmst explain {file} --conclusion {w.rule or w.id}", indent)
+            lines.append(f"{indent}See how: dmst explain {file} --conclusion {w.rule or w.id}")
         return lines
     if w.status == "undetermined":
         if w.reason == "source_silent":
-            lines += _wrap(f"{label} cannot be determined: the source does not decide it.",
-                           indent)
+            lines += _wrap("Cannot be determined: the source does not decide it.", indent)
             if w.text:
                 lines += _wrap(w.text, indent + "  ")
         else:
-            lines += _wrap(f"{label} is undetermined: it depends on facts not given.", indent)
+            lines += _wrap("Undetermined: it depends on facts not given.", indent)
         if w.missing:
             lines += _wrap("Would be decided by: " + ", ".join(w.missing), indent + "  ",
                            indent + "    ")
@@ -1108,7 +1171,7 @@ def _why_not_lines(w: WhyNot, indent: str, file: str, top: bool = False) -> list
                                 for d in w.deciders if d.fact == path)
             lines += _wrap(f"{path}: {options}", indent + "    ", indent + "      ")
     else:
-        lines += _wrap(f"{label} does not apply on these facts.", indent)
+        lines += _wrap("Does not apply on these facts.", indent)
     for r in w.rules:
         lines.append("")
         lines += _wrap(f"Rule {r.rule} \u2014 {_OUTCOME_WORDS[r.outcome]}", indent + "  ")
@@ -1143,11 +1206,18 @@ def _check_lines(c: Check, indent: str, file: str) -> list[str]:
         return lines
     lines = _wrap(f"{mark} {c.condition}", indent, more)
     if len(c.candidates) > 1 or (c.candidates and c.status != "holds" and not c.why_not):
-        for t in c.candidates:
+        # when the condition fails, every candidate is part of the reason; otherwise the ones
+        # that do not apply are only counted
+        shown = [t for t in c.candidates if c.status == "fails" or t.status != "does_not_apply"]
+        for t in shown:
             lines += _wrap(f"- {t.title} [{t.id}]: {_STATUS_WORDS[t.status]}", indent + "    ",
                            indent + "      ")
+        if len(shown) < len(c.candidates):
+            n = len(c.candidates) - len(shown)
+            lines += _wrap(f"({n} other{'s' if n != 1 else ''} that could satisfy it "
+                           f"do{'es' if n == 1 else ''} not apply)", indent + "    ")
     for w in c.why_not:
-        lines += _why_not_lines(w, indent + "    ", file)
+        lines += _why_not_lines(w, indent + "    ", file, label=f"[{w.id}]" not in c.condition)
     return lines
 
 
