@@ -2,15 +2,29 @@
 
 ::
 
-    DmstError                       exit code 1 from the CLI
-    \u251c\u2500\u2500 InputError                  a scenario (file, line, field) cannot be read or is wrong
-    \u2502   \u251c\u2500\u2500 SourceFileError         missing, unreadable, empty, too large, binary, bad YAML/JSON
-    \u2502   \u2514\u2500\u2500 FactError               a fact is unknown, mistyped, impossible or contradictory
-    \u251c\u2500\u2500 RulebookError               a rule file is wrong (names the file and the rule)
-    \u2514\u2500\u2500 EvaluationError             a rule action failed: no partial result is returned
+    Exception
+    └── DmstError                   root: catch this to catch every error dmst raises on purpose
+        ├── InputError              a scenario (file, batch line, field) cannot be used as given
+        │   ├── SourceFileError     missing, unreadable, empty, too large, binary, bad YAML/JSON
+        │   └── FactError           a fact is unknown, mistyped, impossible or contradictory
+        ├── RulebookError           a rule file is wrong (names the file and the rule)
+        └── EvaluationError         a rule action failed: no partial result is returned
 
-Every error carries ``file``, ``line`` and ``field`` where known (``None`` otherwise) and
-``problems``: one entry per problem found, so a tool can show them all at once.
+Every error carries ``message`` (what is wrong and what to do), ``file``, ``line`` (1-based) and
+``field`` (a dotted fact path such as ``facts.victim.age``) where known, ``None`` otherwise, and
+``problems``: one :class:`Problem` per problem found, so a tool can show them all at once.
+``to_dict()`` gives the JSON form ``dmst batch`` writes; errors survive pickling (they cross
+process boundaries in parallel batch runs).
+
+Exit codes of the ``dmst`` command, decided here and nowhere else (:func:`exit_code`):
+
+====  ===========================================================================
+0     success
+1     a :class:`DmstError`: bad input or a bad rulebook (a batch with a failed line)
+2     usage error: unknown option, missing argument (reported by the CLI parser)
+70    internal error: a bug in dmst (any other exception)
+130   interrupted (Ctrl-C)
+====  ===========================================================================
 """
 
 from __future__ import annotations
@@ -18,6 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_USER_ERROR",
     "DmstError",
     "EvaluationError",
     "FactError",
@@ -27,6 +46,16 @@ __all__ = [
     "SourceFileError",
     "exit_code",
 ]
+
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+#: ``render()`` lists at most this many problems (``problems`` and ``to_dict()`` keep them all).
+MAX_SHOWN_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -70,7 +99,15 @@ class DmstError(Exception):
         head = f"{where}: {self.message}" if where else self.message
         if not self.problems:
             return head
-        return head + "".join(f"\n  - {p.render()}" for p in self.problems)
+        shown = self.problems[:MAX_SHOWN_PROBLEMS]
+        text = head + "".join(f"\n  - {p.render()}" for p in shown)
+        if len(self.problems) > len(shown):
+            text += f"\n  ... and {len(self.problems) - len(shown)} more"
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.message, self.file, self.line, self.field,
+                           self.problems))
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form, as used by batch output."""
@@ -106,6 +143,15 @@ class EvaluationError(DmstError):
     """Evaluation failed inside the engine; no partial result is returned."""
 
 
+def _rebuild(cls: type[DmstError], message: str, file: str | None, line: int | None,
+             field: str | None, problems: tuple[Problem, ...]) -> DmstError:
+    return cls(message, file=file, line=line, field=field, problems=problems)
+
+
 def exit_code(error: BaseException) -> int:
-    """The CLI exit code for an error: 1 for every dmst error (input or rulebook)."""
-    return 1 if isinstance(error, DmstError) else 70
+    """The CLI exit code for an error (see the table above)."""
+    if isinstance(error, DmstError):
+        return EXIT_USER_ERROR
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return EXIT_INTERNAL

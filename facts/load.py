@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import difflib
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
+from dmst.facts.model import Scenario
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from dmst._yaml import YamlProblem, load_yaml
 from dmst.errors import FactError, Problem, SourceFileError
-from dmst.facts.model import Scenario
 
 __all__ = [
-    "MAX_FILE_BYTES",
     "MAX_DEPTH",
+    "MAX_FILE_BYTES",
     "CaseFile",
     "Expected",
+    "JsonProblem",
     "fact_error",
     "load_case_file",
     "parse_case",
+    "parse_json",
 ]
 
 #: Scenario files larger than this are refused before they are read.
@@ -64,40 +68,73 @@ class CaseFile(BaseModel):
 
 
 def load_case_file(path: str | Path) -> CaseFile:
-    """Read and validate a scenario file."""
+    """Read and validate a scenario file (YAML, or JSON when it is named ``.json``).
+
+    At most :data:`MAX_FILE_BYTES` are read, whatever the file claims to be (a device or a pipe
+    included), so memory stays bounded.
+    """
     p = Path(path)
     name = str(path)
     try:
-        size = p.stat().st_size
-    except FileNotFoundError:
+        info = p.stat()
+    except (FileNotFoundError, NotADirectoryError):
         raise SourceFileError("no such file; check the path", file=name) from None
-    except OSError as exc:
-        raise SourceFileError(f"cannot read the file: {exc.strerror}", file=name) from None
-    if p.is_dir():
-        raise SourceFileError("is a directory, not a scenario file", file=name)
-    if size > MAX_FILE_BYTES:
+    except PermissionError:
+        raise SourceFileError("permission denied; check the file's permissions",
+                              file=name) from None
+    except (OSError, ValueError) as exc:
+        raise SourceFileError(f"cannot read the file: {_os_reason(exc)}", file=name) from None
+    if stat.S_ISDIR(info.st_mode):
         raise SourceFileError(
-            f"the file is {size:,} bytes; scenario files are limited to {MAX_FILE_BYTES:,} bytes",
+            "is a directory, not a scenario file; give one .yaml or .json file "
+            "(dmst batch reads a whole directory)",
             file=name,
         )
+    if info.st_size > MAX_FILE_BYTES:
+        raise SourceFileError(_too_large(f"{info.st_size:,} bytes"), file=name)
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        raise SourceFileError("permission denied; check the file's permissions",
+                              file=name) from None
     except OSError as exc:
-        raise SourceFileError(f"cannot read the file: {exc.strerror}", file=name) from None
+        raise SourceFileError(f"cannot read the file: {_os_reason(exc)}", file=name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SourceFileError(_too_large(f"more than {MAX_FILE_BYTES:,} bytes"), file=name)
     return parse_case(raw, name=name, json_only=p.suffix.lower() == ".json")
 
 
+def _os_reason(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or exc)
+
+
+def _too_large(size: str) -> str:
+    return (f"the file is {size}; scenario files are limited to {MAX_FILE_BYTES:,} bytes "
+            "(a scenario is a few dozen facts)")
+
+
 def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = False) -> CaseFile:
-    """Parse scenario text (YAML, or JSON when ``json_only``) into a :class:`CaseFile`."""
+    """Parse scenario text (YAML, or JSON when ``json_only``) into a :class:`CaseFile`.
+
+    Text that looks like JSON (it starts with ``{``) is read as JSON even when YAML is allowed,
+    since JSON and YAML 1.1 disagree on a few details (``1e5`` is a number in JSON only).
+    """
     text = _decode(raw, name)
     if not text.strip():
         raise SourceFileError("the file is empty; a scenario needs at least 'facts:'", file=name)
     data = _parse_text(text, name, json_only)
+    if data is None:
+        raise SourceFileError(
+            "the file holds no data (only comments or an empty document); a scenario needs at "
+            "least 'facts:'",
+            file=name,
+        )
     if not isinstance(data, dict):
         raise SourceFileError(
-            f"the top level is a {_type_name(data)}; a scenario file is a mapping with 'facts:' "
-            "(and optional title, narrative, expected)",
-            file=name,
+            f"the top level is {_a(_type_name(data))}; a scenario file is a mapping with "
+            "'facts:' (and optional title, narrative, expected)",
+            file=name, line=1,
         )
     _check_depth(data, name)
     try:
@@ -106,37 +143,56 @@ def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = Fal
         raise fact_error(exc, data, name=name, text=text) from None
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def _decode(raw: bytes | str, name: str) -> str:
     if isinstance(raw, str):
         return raw
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceFileError("the file is UTF-16 text; save it as UTF-8", file=name)
     if b"\0" in raw[:8192]:
-        raise SourceFileError("this is a binary file, not a YAML or JSON scenario", file=name)
+        raise SourceFileError(
+            "this is a binary file, not a YAML or JSON scenario; give a text file", file=name
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
         raise SourceFileError(
-            f"not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8", file=name
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file "
+            "as UTF-8",
+            file=name, line=line,
         ) from None
 
 
 def _parse_text(text: str, name: str, json_only: bool) -> Any:
-    if json_only:
+    looks_json = text.lstrip()[:1] == "{"
+    if json_only or looks_json:
         try:
-            return json.loads(text, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as exc:
-            hint = ""
-            if text.lstrip()[:1] not in ("{", "["):
-                hint = " (the file is named .json but looks like YAML: rename it to .yaml)"
-            raise SourceFileError(f"not valid JSON: {exc.msg}{hint}", file=name,
-                                  line=exc.lineno) from None
-        except _Duplicate as exc:
-            raise SourceFileError(str(exc), file=name) from None
-        except RecursionError:
-            raise SourceFileError("the document is nested too deeply", file=name) from None
+            return parse_json(text)
+        except JsonProblem as exc:
+            if json_only or exc.duplicate:
+                hint = ""
+                if json_only and not looks_json and text.lstrip()[:1] != "[":
+                    hint = " (the file is named .json but looks like YAML: rename it to .yaml)"
+                raise SourceFileError(exc.message + hint, file=name, line=exc.line) from None
+            # not JSON after all: flow-style YAML such as {victim: {age: 15}}
     try:
-        return load_yaml(text)
+        return load_yaml(text, max_depth=MAX_DEPTH)
     except YamlProblem as exc:
         raise SourceFileError(exc.message, file=name, line=exc.line) from None
+
+
+class JsonProblem(ValueError):
+    """Text that is not acceptable JSON; ``line`` is 1-based where known."""
+
+    def __init__(self, message: str, line: int | None = None, duplicate: bool = False) -> None:
+        self.message = message
+        self.line = line
+        self.duplicate = duplicate
+        super().__init__(message)
 
 
 class _Duplicate(ValueError):
@@ -144,12 +200,50 @@ class _Duplicate(ValueError):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _Duplicate(f"duplicate key '{k}'; give each key once")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _Duplicate(k)
+            seen.add(k)
     return out
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON, refusing duplicate keys; raise :class:`JsonProblem` naming the line."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise JsonProblem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                          exc.lineno) from None
+    except _Duplicate as exc:
+        key = str(exc)
+        line = _duplicate_line(text, key)
+        raise JsonProblem(f"duplicate key '{_short(key)}'; give each key once", line,
+                          duplicate=True) from None
+    except RecursionError:
+        raise JsonProblem(
+            f"the document is nested too deeply (more than {MAX_DEPTH} levels); a scenario is a "
+            "few levels of mappings"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise JsonProblem(f"not UTF-8 text (bad byte at offset {exc.start}); use UTF-8") from None
+
+
+def _duplicate_line(text: str | bytes, key: str) -> int | None:
+    """The line of the second occurrence of a duplicate key (JSON is YAML: ask the YAML reader)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        load_yaml(text, max_depth=MAX_DEPTH)
+    except YamlProblem as exc:
+        if key in exc.message:
+            return exc.line
+    return None
 
 
 def _check_depth(data: Any, name: str) -> None:
@@ -170,15 +264,19 @@ def _check_depth(data: Any, name: str) -> None:
 
 def _type_name(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "empty document"}.get(type(value), type(value).__name__)
+            type(None): "empty value"}.get(type(value), type(value).__name__)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # --- turning validation errors into messages people can act on ---------------------------------
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed at the mapping that holds ``loc[-1]``."""
-    model: Any = CaseFile if loc and loc[0] in CaseFile.model_fields else Scenario
+def _allowed_keys(root: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at the mapping that holds ``loc[-1]`` (``root`` is the model validated)."""
+    model: Any = root
     for part in loc[:-1]:
         if not isinstance(part, str):
             return []
@@ -193,13 +291,19 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-def _friendly(err: dict[str, Any]) -> str:
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return _short(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _friendly(err: ErrorDetails, in_facts: bool) -> str:
     kind = err["type"]
     given = err.get("input")
-    shown = json.dumps(given, default=str) if not isinstance(given, (dict, list)) else ""
+    shown = _shown(given)
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        return "unknown fact name"
+        return "unknown fact name" if in_facts else "unknown key"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         what = "text" if isinstance(given, str) else _type_name(given)
         return f"must be a whole number, not {shown} ({what})"
@@ -214,43 +318,70 @@ def _friendly(err: dict[str, Any]) -> str:
     if kind in ("tuple_type", "list_type"):
         return f"must be a list, not {shown}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"must be a mapping of facts, not {shown or _type_name(given)}"
+        what = "a mapping of facts" if in_facts else "a mapping"
+        return f"must be {what}, not {shown or _type_name(given)}"
     if kind == "missing":
+        if err["loc"] == ("facts",):
+            return "is missing: add 'facts:' (an empty mapping, {}, means every fact is unknown)"
         return "is required"
-    if kind in ("string_type",):
+    if kind == "string_type":
         return f"must be text, not {shown}"
     if kind in ("date_type", "date_parsing", "date_from_datetime_inexact"):
         return f"must be a date written YYYY-MM-DD, not {shown}"
+    if kind == "contradiction":
+        return str(ctx.get("message") or err.get("msg"))
     msg = str(err.get("msg", "is not valid"))
     return msg.removeprefix("Value error, ")
 
 
-def fact_error(exc: ValidationError, data: Any, *, name: str | None = None,
+def _suggestion(root: Any, loc: tuple[Any, ...]) -> tuple[str | None, str]:
+    """A close name for an unknown key, or else the names allowed there (as a message tail)."""
+    allowed = _allowed_keys(root, loc)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+    if close:
+        return ".".join(str(p) for p in (*loc[:-1], close[0])), ""
+    if allowed:
+        return None, "; the names allowed here are " + ", ".join(allowed)
+    return None, ""
+
+
+def fact_error(exc: ValidationError, data: Any = None, *, name: str | None = None,
                text: str | None = None) -> FactError:
-    """A :class:`FactError` listing every problem in ``exc`` with field, line and suggestion."""
+    """A :class:`FactError` listing every problem in ``exc`` with field, line and suggestion.
+
+    ``exc`` comes from validating a :class:`CaseFile` or a :class:`Scenario`; ``text``, when
+    given, is the document it was read from, for line numbers.
+    """
+    root: Any = CaseFile if exc.title == CaseFile.__name__ else Scenario
     lines = _line_map(text) if text else {}
     problems: list[Problem] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or None
+        if err["type"] == "contradiction":
+            extra = (err.get("ctx") or {}).get("fields") or ()
+            if extra:
+                loc = loc + tuple(str(extra[0]).split("."))
+        in_facts = root is Scenario or (bool(loc) and loc[0] == "facts")
+        field = ".".join(_short(str(p), 40) for p in loc) or None
+        message = _friendly(err, in_facts)
         suggestion = None
         if err["type"] == "extra_forbidden" and loc:
-            allowed = _allowed_keys(loc)
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
-            if close:
-                suggestion = ".".join(str(p) for p in (*loc[:-1], close[0]))
-            elif allowed:
-                suggestion = None
+            suggestion, tail = _suggestion(root, loc)
+            message += tail
         line = None
         for cut in range(len(loc), 0, -1):
             line = lines.get(loc[:cut])
             if line is not None:
                 break
-        problems.append(Problem(message=_friendly(err), field=field, line=line,
-                                suggestion=suggestion))
+        problems.append(Problem(message=message, field=field, line=line, suggestion=suggestion))
+    # what is wrong before what is missing: "fact: unknown key (did you mean 'facts'?)" first
+    problems.sort(key=lambda p: p.message.startswith(("is required", "is missing")))
+    all_facts = all(p.field and (root is Scenario or p.field.startswith("facts"))
+                    for p in problems)
+    what = "the facts" if all_facts else "the scenario"
+    head = f"{what} {'are' if all_facts else 'is'} not valid" if len(problems) <= 1 else \
+        f"{len(problems)} problems in {what}"
     first = problems[0] if problems else None
-    head = "the facts are not valid" if len(problems) <= 1 else \
-        f"{len(problems)} problems in the facts"
     return FactError(
         head, file=name, line=first.line if first else None,
         field=first.field if first else None, problems=tuple(problems),
@@ -262,20 +393,22 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     out: dict[tuple[Any, ...], int] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, ValueError):
         return out
 
-    def walk(node: Any, path: tuple[Any, ...]) -> None:
+    def walk(node: Any, path: tuple[Any, ...], depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = path + (k.value,)
-                out[key] = k.start_mark.line + 1
-                walk(v, key)
+                out.setdefault(key, k.start_mark.line + 1)
+                walk(v, key, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
-                out[path + (i,)] = v.start_mark.line + 1
-                walk(v, path + (i,))
+                out.setdefault(path + (i,), v.start_mark.line + 1)
+                walk(v, path + (i,), depth + 1)
 
     if root is not None:
-        walk(root, ())
+        walk(root, (), 0)
     return out

@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "Accused",
@@ -45,6 +46,12 @@ class Role(str, Enum):
 
 
 Age = Annotated[int, Field(ge=0, le=120)]
+
+
+def _contradiction(message: str, *fields: str) -> PydanticCustomError:
+    """A validation error for facts that cannot all be true; ``fields`` are the facts involved,
+    relative to the model raising it (the first is where the error is reported)."""
+    return PydanticCustomError("contradiction", "{message}", {"message": message, "fields": fields})
 
 
 def _iso_date(value: object) -> object:
@@ -203,7 +210,11 @@ class Accused(_Facts):
     @model_validator(mode="after")
     def _roles_unique(self) -> Accused:
         if self.roles is not None and len(set(self.roles)) != len(self.roles):
-            raise ValueError("accused.roles lists a role twice; give each role once")
+            twice = sorted({r.value for r in self.roles if self.roles.count(r) > 1})
+            raise _contradiction(
+                f"lists {', '.join(repr(r) for r in twice)} more than once; give each role once",
+                "roles",
+            )
         return self
 
 
@@ -278,14 +289,16 @@ class Scenario(_Facts):
     def _consistent(self) -> Scenario:
         v = self.victim
         if v.age is not None and v.age_at_testimony is not None and v.age_at_testimony < v.age:
-            raise ValueError(
+            raise _contradiction(
                 f"victim.age_at_testimony ({v.age_at_testimony}) is less than victim.age "
-                f"({v.age}): a victim cannot testify before the offense; correct one of them"
+                f"({v.age}): a victim cannot testify before the offense; correct one of them",
+                "victim.age_at_testimony", "victim.age",
             )
         offense, filed = self.dates.offense, self.compensation.claim_filed
         if offense is not None and filed is not None and filed < offense:
-            raise ValueError(
-                f"compensation.claim_filed ({filed}) is before dates.offense ({offense}); "
-                "a claim cannot be filed before the crime"
+            raise _contradiction(
+                f"compensation.claim_filed ({filed}) is before dates.offense ({offense}): "
+                "a claim cannot be filed before the crime; correct one of them",
+                "compensation.claim_filed", "dates.offense",
             )
         return self

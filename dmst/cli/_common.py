@@ -18,9 +18,17 @@ from functools import lru_cache
 import typer
 
 from dmst.engine.engine import Engine
-from dmst.errors import DmstError, exit_code
+from dmst.errors import EXIT_OK, DmstError, exit_code
 
-__all__ = ["Format", "app", "engine", "fail", "handle_errors"]
+__all__ = [
+    "Format",
+    "app",
+    "engine",
+    "fail",
+    "handle_errors",
+    "stderr_is_terminal",
+    "stdout_is_terminal",
+]
 
 app = typer.Typer(
     name="dmst",
@@ -60,12 +68,15 @@ def handle_errors() -> Iterator[None]:
         fail(exc.render(), exit_code(exc))
     except BrokenPipeError:
         # the reader went away (``dmst rules | head``): stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(0) from None
-    except KeyboardInterrupt:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # no real stdout (tests): nothing to silence
+        raise typer.Exit(EXIT_OK) from None
+    except KeyboardInterrupt as exc:
         typer.echo("dmst: interrupted", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(exit_code(exc)) from None
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except Exception as exc:  # a bug: say so plainly
@@ -85,4 +96,13 @@ def engine() -> Engine:
 
 
 def stdout_is_terminal() -> bool:
+    """True when standard output is a terminal."""
     return sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    """True when standard error is a terminal (where progress is shown)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

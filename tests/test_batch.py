@@ -1,0 +1,466 @@
+"""``dmst batch`` and ``dmst.batch``: one output line per input line, in order, byte for byte the
+result the engine gives for the scenario; bad lines become error lines; memory stays bounded;
+output is only ever whole lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dmst.facts.load import load_case_file
+from dmst.facts.paths import FACTS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from dmst import Engine, FactError
+from dmst.batch import (
+    MAX_LINE_BYTES,
+    BatchEvaluator,
+    LineSink,
+    LineTooLong,
+    evaluate_lines,
+    evaluate_parallel,
+    read_items,
+    run_batch,
+)
+from dmst.cli import app
+
+from .conftest import EXAMPLES
+
+runner = CliRunner()
+GOOD = {"title": "A buyer of a 16-year-old", "facts": {
+    "victim": {"age": 16, "engaged_in_commercial_sex": True, "third_party_control": True},
+    "accused": {"roles": ["buyer"], "conduct": {"bought_commercial_sex": True}},
+    "investigation": {"decoy": False}}}
+MIXED = [
+    json.dumps(GOOD),
+    "",
+    '{"facts": {"victim": {"agee": 15}}}',
+    "not json",
+    json.dumps({"facts": {"victim": {"age": 13}}}),
+    "[1, 2]",
+]
+
+
+def _dmst_command() -> list[str]:
+    script = Path(sys.executable).with_name("dmst")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dmst"]
+
+
+def _expected_line(engine: Engine, number: int, doc: dict[str, Any]) -> bytes:
+    result = engine.evaluate(doc["facts"]).model_dump_json().encode()
+    return b'{"line":%d,"result":%s}\n' % (number, result)
+
+
+def _parse(out: bytes | str) -> list[dict[str, Any]]:
+    text = out.decode() if isinstance(out, bytes) else out
+    return [json.loads(line) for line in text.splitlines()]
+
+
+# --- scenarios for the differential tests, from the fact model -----------------------------
+
+GIVEN = {p: s for p, s in FACTS.items() if not s.computed_from}
+
+
+def _values(path: str) -> st.SearchStrategy[Any]:
+    spec = GIVEN[path]
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "int":
+        return st.integers(0, 30)
+    if spec.kind == "date":
+        return st.dates(dt.date(2005, 1, 1), dt.date(2020, 12, 31)).map(dt.date.isoformat)
+    return st.lists(st.sampled_from(spec.choices), unique=True)
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        *groups, leaf = path.split(".")
+        node = out
+        for g in groups:
+            node = node.setdefault(g, {})
+        node[leaf] = value
+    return out
+
+
+flat_facts = st.fixed_dictionaries({}, optional={p: _values(p) for p in GIVEN})
+
+
+def _variants(flat: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The scenario, and others of the same shape with other values (most keep the signature)."""
+    yield flat
+    yield {p: (not v if p in ("victim.willing", "victim.force_fraud_or_coercion") else v)
+           for p, v in flat.items()}
+    yield {p: (v + 1 if isinstance(v, int) and not isinstance(v, bool) else v)
+           for p, v in flat.items()}
+    yield {p: ((dt.date.fromisoformat(v) - dt.timedelta(days=1)).isoformat()
+               if GIVEN[p].kind == "date" else v) for p, v in flat.items()}
+
+
+@pytest.fixture(scope="module")
+def shared(engine: Engine) -> BatchEvaluator:
+    """One batch evaluator across examples, so templates made by one are used by others."""
+    return BatchEvaluator(engine)
+
+
+@settings(max_examples=60)
+@given(st.lists(flat_facts, min_size=1, max_size=6))
+def test_batch_output_is_the_engine_result_byte_for_byte(
+        engine: Engine, shared: BatchEvaluator, scenarios: list[dict[str, Any]]) -> None:
+    """Every output line is exactly {"line": n, "result": <Result.model_dump_json()>}, also when
+    the result is pasted from a template made for another scenario of the same signature."""
+    docs = [{"title": f"case {i}", "facts": _nest(v)}
+            for i, flat in enumerate(scenarios) for v in _variants(flat)]
+    lines = [json.dumps(d) for d in docs]
+    for evaluator in (shared, BatchEvaluator(engine)):
+        for number, (doc, out) in enumerate(zip(docs, evaluator.lines(lines)), 1):
+            try:
+                expected = _expected_line(engine, number, doc)
+            except FactError as exc:  # contradictory values: an error line naming the field
+                entry = json.loads(out)
+                assert entry["line"] == number and entry["error"]["type"] == "FactError"
+                assert entry["error"]["field"] == f"facts.{exc.problems[0].field}"
+                continue
+            assert out == expected
+
+
+def test_every_example_through_batch_matches_evaluate(engine: Engine) -> None:
+    """The example files, as a directory, give the same results as `evaluate`, in name order."""
+    files = sorted(EXAMPLES.glob("*.yaml"))
+    out = b"".join(evaluate_lines(files, engine))
+    entries = _parse(out)
+    assert [e["file"] for e in entries] == [f.name for f in files]
+    for entry, path in zip(entries, files):
+        expected = engine.evaluate(load_case_file(path).facts).model_dump(mode="json")
+        assert entry["result"] == expected
+
+
+# --- lines in, lines out ----------------------------------------------------------------------
+
+
+def test_lines_in_equal_lines_out_and_bad_lines_do_not_stop_the_run(engine: Engine) -> None:
+    """Good, blank and bad lines each get one output line, in order, numbered from 1."""
+    out = list(evaluate_lines(MIXED, engine, source="in.jsonl"))
+    entries = _parse(b"".join(out))
+    assert [e["line"] for e in entries] == list(range(1, len(MIXED) + 1))
+    assert ["result" in e for e in entries] == [True, False, False, False, True, False]
+    assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in out)
+
+
+def test_error_entries_say_where_and_what(engine: Engine) -> None:
+    """Each kind of bad line gets DmstError.to_dict() with the input, the line and the field."""
+    entries = _parse(b"".join(evaluate_lines(MIXED, engine, source="in.jsonl")))
+    blank, misspelt, not_json, a_list = (entries[i]["error"] for i in (1, 2, 3, 5))
+    assert blank == {"type": "SourceFileError", "file": "in.jsonl", "line": 2, "field": None,
+                     "message": "blank line; every line must be a JSON object with 'facts'",
+                     "problems": []}
+    assert misspelt["type"] == "FactError" and misspelt["line"] == 3
+    assert misspelt["field"] == "facts.victim.agee"
+    assert misspelt["problems"] == [{"message": "unknown fact name", "field": "facts.victim.agee",
+                                     "suggestion": "facts.victim.age"}]
+    assert not_json["message"].startswith("not valid JSON: Expecting value (column 1)")
+    assert "the line is a list" in a_list["message"]
+
+
+@pytest.mark.parametrize(("line", "phrase"), [
+    (b'{"facts": {}, "facts": {}}', "duplicate key 'facts'"),
+    (b'{"facts": {"victim": {"age": 15}}, "titel": "x"}', "unknown key (did you mean title)"),
+    (b'{"facts": {"victim": {"age": "15"}}}', 'must be a whole number, not "15"'),
+    (b'{"facts": {"victim": {"age": true}}}', "must be a whole number, not true"),
+    (b'{"facts": {"victim": {"age": 15, "age_at_testimony": 12}}}', "cannot testify before"),
+    (b'{"facts": {"dates": {"offense": "2999-01-01"}}}', "is in the future"),
+    (b'{"facts": {"victim": {"age": 15}}, "title": "caf\xe9"}', "not UTF-8 text (byte 0xe9"),
+    (b'"just a string"', "the line is a string"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+])
+def test_bad_lines_are_explained(engine: Engine, line: bytes, phrase: str) -> None:
+    """Each bad line gets an error entry whose message or problems say what is wrong."""
+    entry = _parse(b"".join(evaluate_lines([line], engine)))[0]
+    assert entry["line"] == 1 and "result" not in entry
+    error = entry["error"]
+    text = " ".join([error["message"], *(
+        p["message"] + (f" (did you mean {p['suggestion']})" if "suggestion" in p else "")
+        for p in error["problems"])])
+    assert phrase in text
+
+
+def test_repeated_lines_give_repeated_results(engine: Engine) -> None:
+    """The same scenario twice gives the same result twice (only the line number differs)."""
+    out = _parse(b"".join(evaluate_lines([json.dumps(GOOD)] * 3, engine)))
+    assert out[0]["result"] == out[1]["result"] == out[2]["result"]
+    assert [o["line"] for o in out] == [1, 2, 3]
+
+
+def test_crlf_line_ends_a_byte_order_mark_and_a_missing_last_newline() -> None:
+    """Lines split on \\n with \\r stripped; a leading BOM is dropped; a last line without a
+    newline still counts."""
+    data = b"\xef\xbb\xbf" + b"a\r\nb\n\nc"
+    items = list(read_items(BytesIO(data)))
+    assert items == [b"a\r", b"b", b"", b"c"]
+
+
+def test_a_line_too_long_is_never_held_whole() -> None:
+    """A line over MAX_LINE_BYTES becomes LineTooLong, read in blocks: memory stays small."""
+    size = MAX_LINE_BYTES * 8
+    stream = BytesIO(b'{"facts": {}}\n' + b"x" * size + b'\n{"facts": {}}\n')
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    items = list(read_items(stream))
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert items == [b'{"facts": {}}', LineTooLong(size), b'{"facts": {}}']
+    assert peak < 4 * MAX_LINE_BYTES  # the 8 MB line was never in memory at once
+
+
+def test_a_line_too_long_gets_an_error_entry(engine: Engine) -> None:
+    """A LineTooLong item is an error line saying the limit."""
+    entry = _parse(b"".join(evaluate_lines([LineTooLong(5_000_000)], engine)))[0]
+    assert f"limited to {MAX_LINE_BYTES:,} bytes" in entry["error"]["message"]
+
+
+def test_memory_stays_flat_over_a_long_stream(engine: Engine) -> None:
+    """After the caches are full, streaming thousands more lines holds no more memory."""
+    evaluator = BatchEvaluator(engine, template_budget=1 << 20, facts_budget=64 << 10)
+
+    def lines(n: int, seed: int) -> Iterator[str]:
+        for i in range(n):
+            age = 10 + (i * 7 + seed) % 12
+            facts = {"victim": {"age": age, "willing": i % 2 == 0,
+                                "engaged_in_commercial_sex": i % 3 != 0},
+                     "accused": {"roles": [["buyer"], ["trafficker"]][i % 2]}}
+            yield json.dumps({"title": f"case {seed}-{i}", "facts": facts})
+
+    for _ in evaluator.lines(lines(1500, 1)):
+        pass
+    tracemalloc.start()
+    for _ in evaluator.lines(lines(500, 2)):
+        pass
+    settled = tracemalloc.get_traced_memory()[0]
+    for _ in evaluator.lines(lines(4000, 3)):
+        pass
+    grown = tracemalloc.get_traced_memory()[0] - settled
+    tracemalloc.stop()
+    assert evaluator.summary.failed == 0
+    assert grown < 2 << 20  # bounded by the cache budgets, not by the number of lines
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _jsonl(tmp_path: Path, lines: list[str], name: str = "in.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_writes_one_line_per_input_line_and_exits_1_on_any_failure(
+        tmp_path: Path, engine: Engine) -> None:
+    """`dmst batch IN` writes every line to stdout in order, a summary to stderr, exit 1."""
+    src = _jsonl(tmp_path, MIXED)
+    out = runner.invoke(app, ["batch", str(src)])
+    assert out.exit_code == 1
+    entries = _parse(out.stdout)
+    assert len(entries) == len(MIXED) and entries[0]["result"] == json.loads(
+        engine.evaluate(GOOD["facts"]).model_dump_json())
+    assert "2 ok, 4 failed, 6 lines" in out.stderr and "Traceback" not in out.stderr
+    assert entries[2]["error"]["file"] == str(src) and entries[2]["error"]["line"] == 3
+
+
+def test_cli_exits_0_when_every_line_succeeds(tmp_path: Path) -> None:
+    """All good lines: exit 0 and '0 failed'."""
+    src = _jsonl(tmp_path, [json.dumps(GOOD)] * 3)
+    out = runner.invoke(app, ["batch", str(src)])
+    assert out.exit_code == 0 and "3 ok, 0 failed" in out.stderr
+    assert len(out.stdout.splitlines()) == 3
+
+
+def test_cli_reads_standard_input(tmp_path: Path) -> None:
+    """`dmst batch -` reads the lines from standard input."""
+    out = runner.invoke(app, ["batch", "-"], input="\n".join(MIXED) + "\n")
+    assert out.exit_code == 1 and len(out.stdout.splitlines()) == len(MIXED)
+    assert _parse(out.stdout)[2]["error"]["file"] == "<stdin>"
+
+
+def test_cli_output_file_holds_the_same_lines(tmp_path: Path) -> None:
+    """-o writes the same bytes as stdout would."""
+    src = _jsonl(tmp_path, MIXED)
+    target = tmp_path / "out.jsonl"
+    to_file = runner.invoke(app, ["batch", str(src), "-o", str(target)])
+    to_stdout = runner.invoke(app, ["batch", str(src)])
+    assert to_file.exit_code == to_stdout.exit_code == 1 and to_file.stdout == ""
+    assert target.read_text(encoding="utf-8") == to_stdout.stdout
+
+
+def test_cli_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
+    """-o naming the input file, or a scenario file of the input directory, is an error, and
+    the input is left as it was."""
+    src = _jsonl(tmp_path, MIXED)
+    before = src.read_bytes()
+    out = runner.invoke(app, ["batch", str(src), "-o", str(src)])
+    assert out.exit_code == 1 and "the output file is part of the input" in out.stderr
+    assert src.read_bytes() == before
+    scenario = tmp_path / "case.json"
+    scenario.write_text(json.dumps(GOOD), encoding="utf-8")
+    out = runner.invoke(app, ["batch", str(tmp_path), "-o", str(scenario)])
+    assert out.exit_code == 1 and "the output file is part of the input" in out.stderr
+    assert json.loads(scenario.read_text(encoding="utf-8")) == GOOD
+
+
+def test_cli_reads_a_directory_in_name_order(tmp_path: Path) -> None:
+    """A directory's .yaml/.json files are read in sorted order; a bad one gets an error line
+    naming its file and line; other files are ignored."""
+    (tmp_path / "b.yaml").write_text("facts:\n  victim: {age: 15}\n", encoding="utf-8")
+    (tmp_path / "a.json").write_text(json.dumps(GOOD), encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("facts:\n  victim:\n    agee: 15\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    out = runner.invoke(app, ["batch", str(tmp_path)])
+    entries = _parse(out.stdout)
+    assert out.exit_code == 1
+    assert [(e["line"], e["file"]) for e in entries] == [(1, "a.json"), (2, "b.yaml"),
+                                                         (3, "c.yaml")]
+    error = entries[2]["error"]
+    assert error["file"] == str(tmp_path / "c.yaml") and error["line"] == 3
+    assert error["problems"][0]["suggestion"] == "facts.victim.age"
+
+
+def test_cli_missing_input_is_a_clear_error(tmp_path: Path) -> None:
+    """An input that does not exist: exit 1, named, no output."""
+    out = runner.invoke(app, ["batch", str(tmp_path / "nope.jsonl")])
+    assert out.exit_code == 1 and out.stdout == ""
+    assert "nope.jsonl: no such file or directory" in out.stderr
+
+
+def test_parallel_output_is_in_input_order(engine: Engine) -> None:
+    """evaluate_parallel with small chunks returns the chunks in input order, same bytes."""
+    lines = [json.dumps({"title": str(i), "facts": {"victim": {"age": 10 + i % 9}}})
+             for i in range(40)] + ["", "bad"]
+    chunks = list(evaluate_parallel(lines, 2, chunk_lines=5))
+    parallel = b"".join(c[0] for c in chunks)
+    assert parallel == b"".join(evaluate_lines(lines, engine))
+    assert sum(c[1] for c in chunks) == 40 and sum(c[2] for c in chunks) == 2
+
+
+def test_installed_command_with_jobs_gives_the_sequential_output(tmp_path: Path) -> None:
+    """`dmst batch -j 2` (worker processes) writes the same bytes as `dmst batch`."""
+    lines = [json.dumps({"facts": {"victim": {"age": 10 + i % 9, "willing": i % 2 == 0}}})
+             for i in range(600)] + MIXED
+    src = _jsonl(tmp_path, lines)
+    one = subprocess.run([*_dmst_command(), "batch", str(src)], check=False, capture_output=True,
+                         timeout=300)
+    two = subprocess.run([*_dmst_command(), "batch", str(src), "-j", "2", "-o",
+                          str(tmp_path / "out.jsonl")], check=False, capture_output=True,
+                         timeout=300)
+    assert one.returncode == two.returncode == 1
+    assert (tmp_path / "out.jsonl").read_bytes() == one.stdout
+    assert len(one.stdout.splitlines()) == len(lines)
+    assert b"Traceback" not in one.stderr + two.stderr
+    assert b"602 ok, 4 failed, 606 lines" in two.stderr
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
+    """Progress goes to stderr when it is a terminal, and not when stderr is piped."""
+    pty = pytest.importorskip("pty")
+    src = _jsonl(tmp_path, [json.dumps(GOOD)] * 5)
+    piped = subprocess.run([*_dmst_command(), "batch", str(src), "-o", str(tmp_path / "o")],
+                           check=False, capture_output=True, timeout=120)
+    assert b"\r" not in piped.stderr and b"5 ok" in piped.stderr
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*_dmst_command(), "batch", str(src), "-o", str(tmp_path / "o")],
+                            stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    assert b"\r  5 lines, 0 failed" in seen and b"5 ok, 0 failed" in seen
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_an_interrupted_run_leaves_only_complete_lines(tmp_path: Path) -> None:
+    """Ctrl-C mid-run exits 130 saying so, and the output file holds only whole lines."""
+    target = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([*_dmst_command(), "batch", "-", "-o", str(target)],
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    stop = threading.Event()
+
+    def feed() -> None:
+        i = 0
+        try:
+            while not stop.is_set():
+                facts = {"victim": {"age": 10 + i % 9, "willing": i % 2 == 0}}
+                proc.stdin.write((json.dumps({"facts": facts}) + "\n").encode() * 50)
+                proc.stdin.flush()
+                i += 1
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    deadline = time.monotonic() + 120
+    while (not target.exists() or target.stat().st_size < 200_000) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    stop.set()
+    feeder.join(timeout=10)
+    assert proc.returncode == 130, stderr
+    assert b"interrupted after" in stderr and b"Traceback" not in stderr
+    data = target.read_bytes()
+    assert data and data.endswith(b"\n")
+    entries = _parse(data)
+    assert [e["line"] for e in entries] == list(range(1, len(entries) + 1))
+
+
+def test_a_failed_write_is_cut_back_to_whole_lines(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a write fails halfway (a full disk), the file is cut back to its last whole chunk."""
+    path = tmp_path / "out.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    sink = LineSink(fd, truncate=True)
+    sink.write(b'{"line":1}\n')
+    real_write = os.write
+
+    def half_then_full(target: int, data: Any) -> int:
+        real_write(target, bytes(data[:5]))
+        monkeypatch.setattr(os, "write", lambda *_: (_ for _ in ()).throw(
+            OSError(errno.ENOSPC, "No space left on device")))
+        return 5
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        sink.write(b'{"line":2}\n{"line":3}\n')
+    os.close(fd)
+    assert path.read_bytes() == b'{"line":1}\n'
+
+
+def test_run_batch_reports_a_summary(tmp_path: Path, engine: Engine) -> None:
+    """run_batch returns how many lines succeeded and failed, and writes them to the output."""
+    src = _jsonl(tmp_path, MIXED)
+    target = tmp_path / "out.jsonl"
+    summary = run_batch(src, target, engine=engine)
+    assert (summary.ok, summary.failed, summary.lines) == (2, 4, 6)
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 6
