@@ -47,8 +47,48 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with the limits above."""
+class _PlainConstruction:
+    """Construction of plain values only, with no duplicate keys (shared by both loaders)."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            raise YamlProblem(
+                f"the value {value!r} cannot be read as {_shown_tag(node.tag)} ({exc})",
+                node.start_mark.line + 1,
+            ) from None
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:  # type: ignore[override]
+        # "2018-13-45" looks like a date but is none: keep the text, so that the model names the
+        # field and says how to write a date.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, AttributeError):
+            return self.construct_scalar(node)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _CORE + "merge":
+                continue  # '<<: *base' merges another mapping; YAML lets it be repeated
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("a mapping key must be a plain value, not a list or mapping",
+                                  line)
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise YamlProblem(
+                    f"duplicate key '{key}' (first on line {seen[key]}); give each key once",
+                    line,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Loader(_PlainConstruction, yaml.SafeLoader):
+    """SafeLoader with the limits above, checked while the document is composed."""
 
     def __init__(self, stream: str, *, max_depth: int, max_nodes: int) -> None:
         super().__init__(stream)
@@ -134,47 +174,74 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
         return self._sized(node, [n for pair in node.value for n in pair])
 
-    # -- constructing: plain values, no duplicate keys ---------------------------------------
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
-            value = node.value if isinstance(node, yaml.ScalarNode) else ""
-            raise YamlProblem(
-                f"the value {value!r} cannot be read as {_shown_tag(node.tag)} ({exc})",
-                node.start_mark.line + 1,
-            ) from None
-
-    def construct_yaml_timestamp(self, node: Any) -> Any:  # type: ignore[override]
-        # "2018-13-45" looks like a date but is none: keep the text, so that the model names the
-        # field and says how to write a date.
-        try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, AttributeError):
-            return self.construct_scalar(node)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            line = key_node.start_mark.line + 1
-            if key_node.tag == _CORE + "merge":
-                continue  # '<<: *base' merges another mapping; YAML lets it be repeated
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlProblem("a mapping key must be a plain value, not a list or mapping",
-                                  line)
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise YamlProblem(
-                    f"duplicate key '{key}' (first on line {seen[key]}); give each key once",
-                    line,
-                )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
 _Loader.add_constructor(_CORE + "value", _Loader.construct_yaml_str)
 _Loader.add_constructor(_CORE + "timestamp", _Loader.construct_yaml_timestamp)
+
+_FastBase: Any = getattr(yaml, "CSafeLoader", None)
+
+
+if _FastBase is not None:
+
+    class _FastLoader(_PlainConstruction, _FastBase):  # type: ignore[misc, valid-type]
+        """libyaml's parser (about ten times faster) with the same plain construction; the
+        limits are checked on the composed node graph before anything is constructed."""
+
+    _FastLoader.add_constructor(_CORE + "value", _FastLoader.construct_yaml_str)
+    _FastLoader.add_constructor(_CORE + "timestamp", _FastLoader.construct_yaml_timestamp)
+
+
+def _check_graph(root: Any, max_depth: int, max_nodes: int) -> None:
+    """The limits of :class:`_Loader`, checked on an already composed node graph: allowed tags,
+    depth, expanded size (aliases counted as what they stand for) and no alias cycles."""
+    sizes: dict[int, int] = {}
+    aliases = 0
+    stack: list[tuple[Any, int, bool]] = [(root, 1, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        line = node.start_mark.line + 1
+        if done:
+            open_nodes.discard(id(node))
+            children = (node.value if isinstance(node, yaml.SequenceNode)
+                        else [n for pair in node.value for n in pair])
+            size = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if size > max_nodes:
+                hint = ("through YAML aliases; write the values out instead" if aliases
+                        else "far more than any scenario or rule file")
+                raise YamlProblem(f"the document holds more than {max_nodes:,} values ({hint})",
+                                  line)
+            sizes[id(node)] = size
+            continue
+        if node.tag not in _ALLOWED_TAGS:
+            raise YamlProblem(
+                f"the tag '{_shown_tag(node.tag)}' is not allowed; only plain values (text, "
+                "numbers, true/false, dates, lists and mappings) are read, so remove the tag",
+                line,
+            )
+        if id(node) in sizes:  # met again through an alias
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise YamlProblem(
+                    f"more than {MAX_ALIASES} YAML aliases (*name); write the values out instead",
+                    line,
+                )
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if id(node) in open_nodes:
+            raise YamlProblem("an alias refers to the list or mapping that contains it (a "
+                              "cycle); write the values out instead", line)
+        if depth > max_depth:
+            raise YamlProblem(
+                f"the document is nested more than {max_depth} levels deep; a scenario or rule "
+                "file is a few levels of mappings",
+                line,
+            )
+        open_nodes.add(id(node))
+        stack.append((node, depth, True))
+        children = (node.value if isinstance(node, yaml.SequenceNode)
+                    else [n for pair in node.value for n in pair])
+        stack.extend((c, depth + 1, False) for c in reversed(children))
 
 
 def _context(exc: yaml.MarkedYAMLError) -> str:
@@ -214,11 +281,24 @@ def _hint(problem: str) -> str:
     return ""
 
 
-def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> Any:
-    """Parse one YAML (or JSON) document safely; raise :class:`YamlProblem` if it is not."""
-    loader = _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
+def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES,
+              fast: bool = False) -> Any:
+    """Parse one YAML (or JSON) document safely; raise :class:`YamlProblem` if it is not.
+
+    ``fast`` uses libyaml's parser where PyYAML has it (same limits, same values; PyYAML's own
+    wording of syntax errors is kept for the default path, which scenario files use)."""
+    if fast and _FastBase is not None:
+        loader: Any = _FastLoader(text)
+    else:
+        loader = _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
     try:
-        return loader.get_single_data()
+        if loader.__class__ is _Loader:
+            return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(node, max_depth, max_nodes)
+        return loader.construct_document(node)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:

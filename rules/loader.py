@@ -317,7 +317,7 @@ def _list_yaml(base: Traversable | Path) -> list[str]:
 
 def _parse(name: str, text: str, model: Any, list_key: str | None) -> Any:
     try:
-        data = load_yaml(text)
+        data = load_yaml(text, fast=True)
     except YamlProblem as exc:
         raise RulebookError(exc.message, file=name, line=exc.line) from None
     try:

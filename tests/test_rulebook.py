@@ -166,3 +166,37 @@ def test_removing_a_rule_leaves_its_sentence_uncovered(rules_copy: Path) -> None
     _edit(rules_copy, "facilitators.yaml", lambda t: t[: t.index("  - id: gap.sex_tourism")])
     report = coverage(load_rulebook(rules_copy))
     assert report.uncovered == ["No Mississippi law addresses sex tourism."]
+
+
+BAD_YAML = {
+    "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                  "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+    "duplicate key": "a: 1\na: 2\n",
+    "python tag": "x: !!python/object/apply:os.system [echo]\n",
+    "alias cycle": "a: &x [1, *x]\n",
+    "binary tag": "x: !!binary aGk=\n",
+    "deep nesting": "[" * 60 + "]" * 60,
+}
+
+
+@pytest.mark.parametrize("text", BAD_YAML.values(), ids=BAD_YAML.keys())
+def test_the_fast_rule_file_reader_keeps_every_limit(text: str) -> None:
+    """Rule files are read with libyaml's parser, refusing what the scenario reader refuses,
+    on the same line."""
+    from dmst._yaml import YamlProblem, load_yaml
+
+    with pytest.raises(YamlProblem) as slow:
+        load_yaml(text)
+    with pytest.raises(YamlProblem) as fast:
+        load_yaml(text, fast=True)
+    assert fast.value.line == slow.value.line
+
+
+def test_the_fast_reader_reads_the_rule_files_as_the_safe_reader_does() -> None:
+    """Both readers give the same data for every shipped rule file."""
+    from dmst._yaml import load_yaml
+
+    for path in RULES_DIR.glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml(text, fast=True) == load_yaml(text)
