@@ -12,22 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dmst.engine.engine import Engine, version
-from dmst.engine.explain import (
-    ConclusionDelta,
-    ExplanationNode,
-    FactChange,
-    Flip,
-    FlipReport,
-    ScenarioDiff,
-    WhyNot,
-    diff,
-    explain,
-    flips,
-    why_not,
-)
 from dmst.engine.result import (
     AskNext,
     Citation,
@@ -49,7 +36,6 @@ from dmst.errors import (
 )
 from dmst.facts.load import CaseFile, load_case_file
 from dmst.facts.model import Scenario
-from dmst.markdown import render_markdown
 from dmst.rules.loader import Rulebook, load_rulebook
 
 __all__ = [
@@ -92,6 +78,44 @@ __all__ = [
 ]
 
 __version__ = version()
+
+# Explanations, what-if and Markdown are loaded on first use, so `import dmst` stays quick.
+_LAZY = {
+    **dict.fromkeys(
+        ["ConclusionDelta", "ExplanationNode", "FactChange", "Flip", "FlipReport",
+         "ScenarioDiff", "WhyNot", "diff", "explain", "flips", "why_not"],
+        "dmst.engine.explain",
+    ),
+    "render_markdown": "dmst.markdown",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dmst' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from dmst.engine.explain import (
+        ConclusionDelta,
+        ExplanationNode,
+        FactChange,
+        Flip,
+        FlipReport,
+        ScenarioDiff,
+        WhyNot,
+        diff,
+        explain,
+        flips,
+        why_not,
+    )
+    from dmst.markdown import render_markdown
 
 _default: Engine | None = None
 _default_lock = threading.Lock()

@@ -33,7 +33,7 @@ from dmst.engine.firings import DEFINITE, POSSIBLE, Firing, Firings
 from dmst.engine.result import Citation, Conclusion, Result
 from dmst.errors import FactError, InputError, Problem
 from dmst.facts.model import Scenario
-from dmst.facts.paths import FACTS, flatten, months_between
+from dmst.facts.paths import FLIP_FACTS, FACTS, flatten, months_between
 from dmst.rules.loader import Atom, FactAtom, LoadedRule, MatchAtom, RefAtom, Rulebook
 from dmst.rules.model import (
     AllCondition,
@@ -88,16 +88,6 @@ FactValue = Union[bool, int, float, str, list[str]]
 Status = Literal["applies", "undetermined", "does_not_apply"]
 ConditionStatus = Literal["holds", "fails", "unknown"]
 
-#: The facts :func:`flips` changes by default: the victim's age and age at testimony across
-#: every threshold the rules compare them with, and the true/false facts that most often turn
-#: a case.
-FLIP_FACTS: tuple[str, ...] = (
-    "victim.age",
-    "victim.age_at_testimony",
-    "investigation.decoy",
-    "accused.conduct.used_internet",
-    "victim.third_party_control",
-)
 
 
 class _Out(BaseModel):

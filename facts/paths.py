@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from dmst.facts.model import Scenario
 
-__all__ = ["FACTS", "FactSpec", "flatten", "months_between"]
+__all__ = ["FACTS", "FLIP_FACTS", "FactSpec", "flatten", "months_between"]
 
 Kind = Literal["bool", "int", "number", "date", "set"]
 
@@ -99,6 +99,17 @@ FACTS: dict[str, FactSpec] = {
         minimum=0,
     ),
 }
+
+#: The facts the what-if (``dmst flips``) changes by default: the victim's age and age at testimony across
+#: every threshold the rules compare them with, and the true/false facts that most often turn
+#: a case.
+FLIP_FACTS: tuple[str, ...] = (
+    "victim.age",
+    "victim.age_at_testimony",
+    "investigation.decoy",
+    "accused.conduct.used_internet",
+    "victim.third_party_control",
+)
 
 
 def months_between(start: _dt.date, end: _dt.date) -> float:

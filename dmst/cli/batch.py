@@ -6,13 +6,15 @@ import io
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import typer
 
-from dmst.batch import Input, Summary, run_batch
 from dmst.cli._common import app, engine, handle_errors, stderr_is_terminal
 from dmst.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+
+if TYPE_CHECKING:
+    from dmst.batch import Input, Summary
 
 _HELP = (
     "Evaluate many scenarios: one JSON line out for each line in, in order.\n\n"
@@ -46,6 +48,8 @@ def batch(
 ) -> None:
     """Evaluate many scenarios: one JSON line out for each line in, in order."""
     with handle_errors():
+        from dmst.batch import Input, Summary, run_batch  # loaded only by this command
+
         show = stderr_is_terminal() if progress is None else progress
         reader = Input(_stdin(), name="<stdin>") if input == "-" else Input(input)
         summary = Summary()

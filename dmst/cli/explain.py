@@ -10,18 +10,8 @@ from pathlib import Path
 import typer
 
 from dmst.cli._common import Format, app, engine, handle_errors
-from dmst.engine.explain import (
-    FLIP_FACTS,
-    diff,
-    explain,
-    flips,
-    render_diff_text,
-    render_explanation_text,
-    render_flips_text,
-    render_why_not_text,
-    why_not,
-)
 from dmst.facts.load import load_case_file
+from dmst.facts.paths import FLIP_FACTS
 
 _FILE_HELP = "A scenario file (YAML or JSON) with 'facts:'."
 _FORMAT_HELP = "Output format: text, json or markdown."
@@ -38,10 +28,12 @@ def explain_command(
 ) -> None:
     """Show how each conclusion was reached: its rules, their quotes and the facts they used."""
     with handle_errors():
+        from dmst.engine import explain as ex  # loaded only by these commands
+
         case = load_case_file(file)
         eng = engine()
         result = eng.evaluate(case.facts)
-        nodes = explain(result, conclusion, rulebook=eng.rulebook)
+        nodes = ex.explain(result, conclusion, rulebook=eng.rulebook)
         if format is Format.json:
             typer.echo(json.dumps([n.model_dump(mode="json") for n in nodes], indent=2,
                                   ensure_ascii=False))
@@ -57,7 +49,7 @@ def explain_command(
                 typer.echo(f"{case.title}\n{'=' * min(len(case.title), 100)}\n")
             if not nodes:
                 typer.echo("No conclusion applies on the facts given.")
-            typer.echo(render_explanation_text(nodes), nl=False)
+            typer.echo(ex.render_explanation_text(nodes), nl=False)
             if conclusion is None and result.undetermined:
                 n = len(result.undetermined)
                 typer.echo(
@@ -79,8 +71,10 @@ def why_not_command(
 ) -> None:
     """Show why a conclusion does not apply: each rule's conditions, holding, failing or unknown."""
     with handle_errors():
+        from dmst.engine import explain as ex  # loaded only by these commands
+
         case = load_case_file(file)
-        answer = why_not(engine(), case.facts, id, depth=depth)
+        answer = ex.why_not(engine(), case.facts, id, depth=depth)
         if format is Format.json:
             typer.echo(answer.model_dump_json(indent=2))
         elif format is Format.markdown:
@@ -88,7 +82,7 @@ def why_not_command(
 
             typer.echo(render_why_not_markdown(answer), nl=False)
         else:
-            typer.echo(render_why_not_text(answer, file=str(file)), nl=False)
+            typer.echo(ex.render_why_not_text(answer, file=str(file)), nl=False)
 
 
 @app.command("diff")
@@ -99,8 +93,10 @@ def diff_command(
 ) -> None:
     """Compare two scenarios: conclusions that appear, disappear or change, and the facts why."""
     with handle_errors():
+        from dmst.engine import explain as ex  # loaded only by these commands
+
         case_a, case_b = load_case_file(a), load_case_file(b)
-        answer = diff(engine(), case_a.facts, case_b.facts)
+        answer = ex.diff(engine(), case_a.facts, case_b.facts)
         label_a, label_b = str(a), str(b)
         if format is Format.json:
             typer.echo(answer.model_dump_json(indent=2))
@@ -109,7 +105,7 @@ def diff_command(
 
             typer.echo(render_diff_markdown(answer, a=label_a, b=label_b), nl=False)
         else:
-            typer.echo(render_diff_text(answer, a=label_a, b=label_b), nl=False)
+            typer.echo(ex.render_diff_text(answer, a=label_a, b=label_b), nl=False)
 
 
 @app.command("flips")
@@ -127,8 +123,10 @@ def flips_command(
     Unknown facts are set either way. Each change lists the conclusions it adds or removes.
     """
     with handle_errors():
+        from dmst.engine import explain as ex  # loaded only by these commands
+
         case = load_case_file(file)
-        report = flips(engine(), case.facts, tuple(fact) if fact else FLIP_FACTS)
+        report = ex.flips(engine(), case.facts, tuple(fact) if fact else FLIP_FACTS)
         if format is Format.json:
             typer.echo(report.model_dump_json(indent=2))
         elif format is Format.markdown:
@@ -136,4 +134,4 @@ def flips_command(
 
             typer.echo(render_flips_markdown(report, title=case.title), nl=False)
         else:
-            typer.echo(render_flips_text(report, title=case.title), nl=False)
+            typer.echo(ex.render_flips_text(report, title=case.title), nl=False)
