@@ -22,10 +22,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scenarios import generate
-
-from dmst import Engine, Scenario
-from dmst.batch import BatchEvaluator
+from dmst import Engine, Scenario  # noqa: E402 - after the path to the benchmark helpers
+from dmst.batch import BatchEvaluator  # noqa: E402 - after the path to the benchmark helpers
+from scenarios import generate  # noqa: E402 - after the path to the benchmark helpers
 
 
 def rss_mib() -> float:

@@ -31,12 +31,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from scenarios import full_scenario, generate, with_known  # noqa: E402
-from synthetic import write_scaled_rulebook  # noqa: E402
-
 from dmst import Engine, Scenario, load_rulebook  # noqa: E402
 from dmst.engine.reference import evaluate_reference  # noqa: E402
 from dmst.facts.paths import flatten  # noqa: E402
+from scenarios import full_scenario, generate, with_known  # noqa: E402
+from synthetic import write_scaled_rulebook  # noqa: E402
 
 
 def _timings(fn: Any, items: list[Any], repeat: int) -> list[float]:

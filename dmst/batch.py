@@ -168,7 +168,7 @@ class _Template:
         """The result JSON for these facts; KeyError if a fact the template needs is unknown."""
         paths = self.paths
         parts = [self.fragments[0]]
-        for slot, fragment in zip(self.slots, self.fragments[1:]):
+        for slot, fragment in zip(self.slots, self.fragments[1:], strict=True):
             if slot >= 0:
                 parts.append(_value_json(facts[paths[slot]]))
             elif slot == _WARNINGS_SLOT:

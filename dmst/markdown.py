@@ -21,12 +21,11 @@ from dmst.engine.explain import (
     FlipReport,
     ScenarioDiff,
     WhyNot,
-    format_value,
 )
 from dmst.engine.result import Citation, Conclusion, Result, Undetermined
 from dmst.facts.load import CaseFile
 from dmst.facts.paths import FACTS
-from dmst.render import ROLE_TITLES, SECTION_TITLES, format_penalty
+from dmst.render import ROLE_TITLES, SECTION_TITLES, format_penalty, format_value
 from dmst.rules.model import Certainty, Kind
 
 __all__ = [

@@ -73,7 +73,7 @@ def _applies_to(rulebook: Rulebook, fs: list[Firing]) -> list[str]:
         rule = rulebook.by_id[f.rule]
         alternative = rule.alternatives[f.alternative]
         conclusion_atoms = [a for a in alternative if not isinstance(a, FactAtom)]
-        for atom, matched in zip(conclusion_atoms, f.matched):
+        for atom, matched in zip(conclusion_atoms, f.matched, strict=True):
             if getattr(atom, "scope", False):
                 out.add(matched)
     return sorted(out)
@@ -142,12 +142,13 @@ class ResultBuilder:
         # Conclusions and undetermined entries are immutable: equal ones are built once.
         self._items: dict[tuple[Any, ...], Any] = {}
 
-    def _item(self, key: tuple[Any, ...], make: Any) -> Any:
+    def _item(self, key: tuple[Any, ...], model: Any, **fields: Any) -> Any:
+        """The ``model`` with these fields, built once for ``key``."""
         found = self._items.get(key)
         if found is None:
             if len(self._items) > 100_000:  # bound the memory of a long-running engine
                 self._items.clear()
-            found = self._items[key] = make()
+            found = self._items[key] = model.model_construct(**fields)
         return found
 
     def citations(self, rule_ids: tuple[str, ...]) -> list[Citation]:
@@ -184,14 +185,12 @@ class ResultBuilder:
                 certainty = firings.certainty[(DEFINITE, cid)]
                 applies_to = _applies_to(rulebook, definite)
                 item = self._item(
-                    ("c", cid, certainty, fired, tuple(applies_to)),
-                    lambda: Conclusion.model_construct(
-                        id=cid, kind=spec.kind, title=spec.title, certainty=certainty,
-                        rule=fired[0], role=spec.role, offense=spec.offense,
-                        penalty=spec.penalty, modality=spec.modality, deadline=spec.deadline,
-                        topic=spec.topic, applies_to=applies_to, text=spec.text,
-                        citations=self.citations(fired), derivations=[],
-                    ),
+                    ("c", cid, certainty, fired, tuple(applies_to)), Conclusion,
+                    id=cid, kind=spec.kind, title=spec.title, certainty=certainty,
+                    rule=fired[0], role=spec.role, offense=spec.offense, penalty=spec.penalty,
+                    modality=spec.modality, deadline=spec.deadline, topic=spec.topic,
+                    applies_to=applies_to, text=spec.text, citations=self.citations(fired),
+                    derivations=[],
                 )
                 order = sorted(templates.values(), key=lambda t: (t[0], t[3]))
                 conclusions.append((item, tuple(order)))
@@ -202,14 +201,12 @@ class ResultBuilder:
                 certainty = firings.certainty[(POSSIBLE, cid)]
                 applies_to = _applies_to(rulebook, definite or possible)
                 undetermined.append(self._item(
-                    ("u", cid, certainty, fired, tuple(applies_to), tuple(missing)),
-                    lambda: Undetermined.model_construct(
-                        id=cid, kind=spec.kind, title=spec.title,
-                        reason="source_silent" if silent else "missing_facts",
-                        missing=missing, certainty=certainty, rules=list(fired),
-                        role=spec.role, offense=spec.offense, applies_to=applies_to,
-                        text=spec.text, citations=self.citations(fired),
-                    ),
+                    ("u", cid, certainty, fired, tuple(applies_to), tuple(missing)), Undetermined,
+                    id=cid, kind=spec.kind, title=spec.title,
+                    reason="source_silent" if silent else "missing_facts", missing=missing,
+                    certainty=certainty, rules=list(fired), role=spec.role,
+                    offense=spec.offense, applies_to=applies_to, text=spec.text,
+                    citations=self.citations(fired),
                 ))
         counts: Counter[str] = Counter()
         bearing: dict[str, list[str]] = {}

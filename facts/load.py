@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dmst.facts.model import Scenario
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from dmst._yaml import YamlProblem, load_yaml
 from dmst.errors import FactError, Problem, SourceFileError
+from dmst.facts.model import Scenario
 
 __all__ = [
     "MAX_DEPTH",

@@ -34,10 +34,9 @@ from dmst.rules.model import (
     ConclusionSpec,
     Condition,
     FactCondition,
-    Kind,
     Rule,
-    RuleFile,
     RulebookMeta,
+    RuleFile,
     StatuteEntry,
 )
 from dmst.rules.source import Source, normalize

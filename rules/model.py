@@ -9,7 +9,7 @@ source, with the statute section where the source's table knows it).
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -68,7 +68,7 @@ class Modality(str, Enum):
 
 
 Role = Literal["trafficker", "buyer", "facilitator"]
-Scalar = Union[bool, int, float, str]
+Scalar = bool | int | float | str
 
 
 class Range(_Strict):
@@ -160,7 +160,7 @@ class AllCondition(_Strict):
 
 
 Condition = Annotated[
-    Union[FactCondition, ConclusionRef, AnyCondition, AllCondition],
+    FactCondition | ConclusionRef | AnyCondition | AllCondition,
     Field(union_mode="left_to_right"),
 ]
 AnyCondition.model_rebuild()

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dmst.facts.load import load_case_file
-from dmst.facts.paths import FACTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -38,6 +36,8 @@ from dmst.batch import (
     run_batch,
 )
 from dmst.cli import app
+from dmst.facts.load import load_case_file
+from dmst.facts.paths import FACTS
 
 from .conftest import EXAMPLES
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dmst.engine.durable import CompiledRuleset
 
 from dmst import Engine, EvaluationError, Result, Scenario, load_case_file
+from dmst.engine.durable import CompiledRuleset
 
 from .conftest import EXAMPLES
 

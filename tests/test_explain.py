@@ -25,8 +25,8 @@ from dmst.engine.explain import (
     why_not,
 )
 from dmst.engine.firings import DEFINITE, POSSIBLE
-from dmst.facts.paths import FACTS, flatten
 from dmst.facts.model import Scenario
+from dmst.facts.paths import FACTS, flatten
 from dmst.rules.loader import FactAtom
 
 runner = CliRunner()

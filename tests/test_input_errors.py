@@ -18,12 +18,12 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from dmst.facts.load import MAX_FILE_BYTES, parse_case
 from typer.testing import CliRunner
 
 from dmst import Engine, FactError, RulebookError, SourceFileError, load_case_file, load_rulebook
 from dmst._yaml import MAX_ALIASES, YamlProblem, load_yaml
 from dmst.cli import app
+from dmst.facts.load import MAX_FILE_BYTES, parse_case
 
 runner = CliRunner()
 MALFORMED = Path(__file__).resolve().parent / "malformed"

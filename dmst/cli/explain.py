@@ -12,6 +12,12 @@ import typer
 from dmst.cli._common import Format, app, engine, handle_errors
 from dmst.facts.load import load_case_file
 from dmst.facts.paths import FLIP_FACTS
+from dmst.render import (
+    render_diff_text,
+    render_explanation_text,
+    render_flips_text,
+    render_why_not_text,
+)
 
 _FILE_HELP = "A scenario file (YAML or JSON) with 'facts:'."
 _FORMAT_HELP = "Output format: text, json or markdown."
@@ -49,7 +55,7 @@ def explain_command(
                 typer.echo(f"{case.title}\n{'=' * min(len(case.title), 100)}\n")
             if not nodes:
                 typer.echo("No conclusion applies on the facts given.")
-            typer.echo(ex.render_explanation_text(nodes), nl=False)
+            typer.echo(render_explanation_text(nodes), nl=False)
             if conclusion is None and result.undetermined:
                 n = len(result.undetermined)
                 typer.echo(
@@ -82,7 +88,7 @@ def why_not_command(
 
             typer.echo(render_why_not_markdown(answer), nl=False)
         else:
-            typer.echo(ex.render_why_not_text(answer, file=str(file)), nl=False)
+            typer.echo(render_why_not_text(answer, file=str(file)), nl=False)
 
 
 @app.command("diff")
@@ -105,7 +111,7 @@ def diff_command(
 
             typer.echo(render_diff_markdown(answer, a=label_a, b=label_b), nl=False)
         else:
-            typer.echo(ex.render_diff_text(answer, a=label_a, b=label_b), nl=False)
+            typer.echo(render_diff_text(answer, a=label_a, b=label_b), nl=False)
 
 
 @app.command("flips")
@@ -134,4 +140,4 @@ def flips_command(
 
             typer.echo(render_flips_markdown(report, title=case.title), nl=False)
         else:
-            typer.echo(ex.render_flips_text(report, title=case.title), nl=False)
+            typer.echo(render_flips_text(report, title=case.title), nl=False)
