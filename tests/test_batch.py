@@ -128,7 +128,7 @@ def test_batch_output_is_the_engine_result_byte_for_byte(
             for i, flat in enumerate(scenarios) for v in _variants(flat)]
     lines = [json.dumps(d) for d in docs]
     for evaluator in (shared, BatchEvaluator(engine)):
-        for number, (doc, out) in enumerate(zip(docs, evaluator.lines(lines)), 1):
+        for number, (doc, out) in enumerate(zip(docs, evaluator.lines(lines), strict=True), 1):
             try:
                 expected = _expected_line(engine, number, doc)
             except FactError as exc:  # contradictory values: an error line naming the field
@@ -145,7 +145,7 @@ def test_every_example_through_batch_matches_evaluate(engine: Engine) -> None:
     out = b"".join(evaluate_lines(files, engine))
     entries = _parse(out)
     assert [e["file"] for e in entries] == [f.name for f in files]
-    for entry, path in zip(entries, files):
+    for entry, path in zip(entries, files, strict=True):
         expected = engine.evaluate(load_case_file(path).facts).model_dump(mode="json")
         assert entry["result"] == expected
 

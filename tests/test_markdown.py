@@ -110,7 +110,7 @@ def test_undetermined_conclusions_list_what_would_decide_them(engine: Engine) ->
     rows = table_after(rendered, "Facts missing")
     undecided = [u for u in result.undetermined if u.reason == "missing_facts"]
     assert len(rows) == 1 + len(undecided)
-    for u, row in zip(undecided, rows[1:]):
+    for u, row in zip(undecided, rows[1:], strict=True):
         assert row[0] == u.title or row[0].startswith(u.title + " "), u.id
         assert row[1].split(", ") == u.missing
     for i, a in enumerate(result.ask_next, 1):

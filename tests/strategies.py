@@ -1,0 +1,346 @@
+"""Hypothesis strategies for scenarios, built from the fact model and the rulebook's own numbers.
+
+Nothing here lists facts by hand. The facts a scenario can hold, their kinds, choices and bounds
+come from ``FACTS`` (which is read off the pydantic :class:`Scenario`); the values worth trying on
+either side of a threshold come from ``rulebook.thresholds()``. A fact added to the model, or a
+threshold added to a rule, is generated without touching this module.
+
+Scenarios are built as *flat fact maps* (fact path to plain value, unknown facts absent) and turned
+into nested mappings or :class:`Scenario` objects at the edge, so that tests can drop, replace and
+reorder facts freely.
+
+The model refuses a scenario whose facts of one kind are out of the order in which their fields are
+declared (the victim's age after the age at testimony, the claim filed before the offense): the
+generators keep each such chain in order rather than filter scenarios out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from dmst import Scenario
+from dmst.facts.paths import FACTS, FactSpec, flatten
+from dmst.rules.loader import FactAtom, LoadedRule, Rulebook, load_rulebook
+
+__all__ = [
+    "CHAINS",
+    "COMPUTED",
+    "GIVEN",
+    "RULEBOOK",
+    "THRESHOLDS",
+    "aimed_at",
+    "aimed_at_one_of",
+    "at_every_threshold",
+    "batches",
+    "boundary_values",
+    "complete_maps",
+    "completions",
+    "computed_ends",
+    "computed_value",
+    "crossing",
+    "fact_maps",
+    "fit",
+    "nest",
+    "reordered",
+    "scenario_maps",
+    "to_scenario",
+    "valid",
+    "values",
+]
+
+RULEBOOK: Rulebook = load_rulebook()
+#: The facts a case file can give, by path (computed facts are derived from these).
+GIVEN: dict[str, FactSpec] = {p: s for p, s in FACTS.items() if not s.computed_from}
+#: Facts computed from given ones (the compensation filing delay).
+COMPUTED: dict[str, FactSpec] = {p: s for p, s in FACTS.items() if s.computed_from}
+#: Every number a rule compares a fact with, by fact path.
+THRESHOLDS: dict[str, tuple[float, ...]] = RULEBOOK.thresholds()
+
+EARLIEST = dt.date(2000, 1, 1)
+TODAY = dt.date.today()
+
+#: Facts of one ordered kind, in declaration order: the model wants their values in that order.
+CHAINS: tuple[tuple[str, ...], ...] = tuple(
+    chain
+    for chain in (
+        tuple(p for p, s in GIVEN.items() if s.kind == kind) for kind in ("int", "date")
+    )
+    if len(chain) > 1
+)
+
+
+# --- building scenarios from flat fact maps ----------------------------------------------------
+
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The nested mapping (``{"victim": {"age": 15}}``) for a flat fact map, in the map's order."""
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        *groups, leaf = path.split(".")
+        node = out
+        for group in groups:
+            node = node.setdefault(group, {})
+        node[leaf] = list(value) if isinstance(value, (list, tuple)) else value
+    return out
+
+
+def to_scenario(flat: Mapping[str, Any]) -> Scenario:
+    """The :class:`Scenario` for a flat fact map (raises if the model refuses it)."""
+    return Scenario.model_validate(nest(flat))
+
+
+def valid(flat: Mapping[str, Any]) -> bool:
+    """Whether the model accepts these facts together."""
+    try:
+        to_scenario(flat)
+    except ValidationError:
+        return False
+    return True
+
+
+def _chronological(flat: dict[str, Any]) -> dict[str, Any]:
+    """The same facts with the known values of each chain sorted into declaration order."""
+    out = dict(flat)
+    for chain in CHAINS:
+        known = [p for p in chain if p in out]
+        for path, value in zip(known, sorted(out[p] for p in known), strict=True):
+            out[path] = value
+    return out
+
+
+def fit(flat: Mapping[str, Any], fixed: Iterable[str]) -> dict[str, Any]:
+    """The same facts with every chain member *not* in ``fixed`` moved into line with the fixed
+    ones (an earlier member no later than any fixed member after it, and so on)."""
+    pinned = set(fixed)
+    out = dict(flat)
+    for chain in CHAINS:
+        for i, path in enumerate(chain):
+            if path in pinned or path not in out:
+                continue
+            before = [out[p] for p in chain[:i] if p in pinned and p in out]
+            after = [out[p] for p in chain[i + 1:] if p in pinned and p in out]
+            value = out[path]
+            if before:
+                value = max(value, max(before))
+            if after:
+                value = min(value, min(after))
+            out[path] = value
+    return out
+
+
+# --- values of one fact ------------------------------------------------------------------------
+
+
+def boundary_values(path: str) -> tuple[int, ...]:
+    """For a whole-number fact: its bounds and each threshold a rule compares it with, +/- 1."""
+    spec = GIVEN[path]
+    lo = int(spec.minimum if spec.minimum is not None else 0)
+    hi = int(spec.maximum if spec.maximum is not None else 10_000)
+    near = {lo, hi}
+    for t in THRESHOLDS.get(path, ()):
+        near.update(v for v in (int(t) - 1, int(t), int(t) + 1) if lo <= v <= hi)
+    return tuple(sorted(near))
+
+
+def values(path: str) -> st.SearchStrategy[Any]:
+    """Any value the model accepts for a given fact, weighted towards the rules' thresholds."""
+    spec = GIVEN[path]
+    if spec.kind == "bool":
+        return st.booleans()
+    if spec.kind == "int":
+        lo, hi = boundary_values(path)[0], boundary_values(path)[-1]
+        return st.one_of(st.sampled_from(boundary_values(path)), st.integers(lo, hi))
+    if spec.kind == "set":
+        return st.lists(st.sampled_from(spec.choices), unique=True)
+    if spec.kind == "date":
+        return st.dates(EARLIEST, TODAY)
+    raise AssertionError(f"no strategy for {spec.kind} fact {path}")  # pragma: no cover
+
+
+def computed_value(path: str, sources: Mapping[str, Any]) -> Any:
+    """The computed fact ``path`` for the given facts it is computed from (None if not all)."""
+    return flatten(to_scenario(sources)).get(path)
+
+
+@lru_cache(maxsize=4096)
+def crossing(path: str, start: dt.date, threshold: float) -> tuple[dt.date, dt.date]:
+    """For a fact computed from two dates: the last end date (given the start date) whose value is
+    at most ``threshold``, and the next day, whose value is above it."""
+    first, second = COMPUTED[path].computed_from
+
+    def above(days: int) -> bool:
+        end = start + dt.timedelta(days=days)
+        return bool(computed_value(path, {first: start, second: end}) > threshold)
+
+    low, high = 0, 1  # invariant once found: not above(low), above(high)
+    while not above(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if above(middle):
+            high = middle
+        else:
+            low = middle
+    return start + dt.timedelta(days=low), start + dt.timedelta(days=high)
+
+
+def computed_ends(path: str, start: dt.date) -> list[dt.date]:
+    """End dates putting the computed fact on both sides of every threshold, and at zero."""
+    ends = [start]
+    for t in THRESHOLDS.get(path, ()):
+        below, above = crossing(path, start, t)
+        ends += [below - dt.timedelta(days=1), below, above]
+    return ends
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+@st.composite
+def fact_maps(draw: st.DrawFn, *, complete: bool = False) -> dict[str, Any]:
+    """A flat fact map the model accepts: every given fact (``complete``) or any subset of them.
+
+    Where both dates of a computed fact are given, the end date is often put just on one side of a
+    threshold the rules compare the computed fact with.
+    """
+    strategies = {p: values(p) for p in GIVEN}
+    if complete:
+        flat = draw(st.fixed_dictionaries(strategies))
+    else:
+        flat = draw(st.fixed_dictionaries({}, optional=strategies))
+    flat = _chronological(flat)
+    for path, spec in COMPUTED.items():
+        first, second = spec.computed_from
+        if first in flat and second in flat and draw(st.booleans()):
+            flat[second] = draw(st.sampled_from(computed_ends(path, flat[first])))
+    return flat
+
+
+def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[FactAtom]],
+                       depth: int = 0) -> None:
+    """Collect the fact atoms of one alternative of ``rule`` and, recursively, of one way to reach
+    each conclusion that alternative needs."""
+    alternative = draw(st.sampled_from(rule.alternatives))
+    for atom in alternative:
+        if isinstance(atom, FactAtom):
+            out.setdefault(atom.path, []).append(atom)
+        elif depth < 10:
+            target = draw(st.sampled_from(RULEBOOK.targets(atom)))
+            producer = draw(st.sampled_from(RULEBOOK.rules_for[target]))
+            _alternative_atoms(draw, producer, out, depth + 1)
+
+
+def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[str, Any]
+                ) -> dict[str, Any]:
+    """Values making every atom on ``path`` true (an empty dict when none is found)."""
+    if path in COMPUTED:
+        first, second = COMPUTED[path].computed_from
+        start = flat.get(first) or draw(st.dates(EARLIEST, TODAY))
+        ends = [
+            end for end in computed_ends(path, start)
+            if all(a.test({path: computed_value(path, {first: start, second: end})})
+                   for a in atoms)
+        ]
+        return {first: start, second: draw(st.sampled_from(ends))} if ends else {}
+    spec = GIVEN[path]
+    if spec.kind == "set":
+        required = {a.value for a in atoms if a.op == "has"}
+        extra = draw(st.lists(st.sampled_from(spec.choices), unique=True))
+        chosen = draw(st.permutations(sorted(required | set(extra))))
+        return {path: list(chosen)} if all(a.test({path: chosen}) for a in atoms) else {}
+    if spec.kind == "bool":
+        candidates: list[Any] = [True, False]
+    elif spec.kind == "int":
+        candidates = list(boundary_values(path))
+    else:  # pragma: no cover - no rule tests a date directly
+        return {}
+    fitting = [v for v in candidates if all(a.test({path: v}) for a in atoms)]
+    return {path: draw(st.sampled_from(fitting))} if fitting else {}
+
+
+@st.composite
+def aimed_at(draw: st.DrawFn, rule: LoadedRule) -> dict[str, Any]:
+    """A fact map aimed at making ``rule`` fire: random facts, then the fact conditions of one of
+    its alternatives (and of one way to reach each conclusion it needs) made true. Other rules,
+    ``unless`` exceptions and the random facts may still stop it; the model always accepts it."""
+    flat = draw(fact_maps(complete=draw(st.booleans())))
+    wanted: dict[str, list[FactAtom]] = {}
+    _alternative_atoms(draw, rule, wanted)
+    fixed: set[str] = set()
+    for path in sorted(wanted):
+        update = _satisfying(draw, path, wanted[path], flat)
+        flat.update(update)
+        fixed.update(update)
+    flat = fit(flat, fixed)
+    if not valid(flat):  # two chained facts both forced out of order: keep the random facts
+        flat = _chronological(flat)
+    return flat
+
+
+@st.composite
+def completions(draw: st.DrawFn, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``flat`` with every unknown fact filled in (the facts given are kept as they are)."""
+    base = draw(fact_maps(complete=True))
+    merged = fit({**base, **flat}, flat)
+    assert valid(merged), "a completion of accepted facts is accepted"
+    return merged
+
+
+def aimed_at_one_of(rules: Iterable[LoadedRule]) -> st.SearchStrategy[dict[str, Any]]:
+    """A fact map aimed at one of ``rules``, chosen at random."""
+    return st.sampled_from(list(rules)).flatmap(aimed_at)
+
+
+def scenario_maps() -> st.SearchStrategy[dict[str, Any]]:
+    """The default mix: partial fact maps, complete ones, and ones aimed at a random rule."""
+    return st.one_of(fact_maps(), fact_maps(complete=True), aimed_at_one_of(RULEBOOK.rules))
+
+
+def batches(maps: st.SearchStrategy[dict[str, Any]] | None = None, *, max_size: int = 6
+            ) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A few fact maps at once (several evaluations per example)."""
+    return st.lists(maps if maps is not None else scenario_maps(), min_size=1, max_size=max_size)
+
+
+@st.composite
+def at_every_threshold(draw: st.DrawFn, flat: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Copies of ``flat`` with a thresholded fact put just below, at and just above each of its
+    thresholds (a computed fact through the dates it is computed from)."""
+    out: list[dict[str, Any]] = []
+    for path, thresholds in THRESHOLDS.items():
+        if path in COMPUTED:
+            first, second = COMPUTED[path].computed_from
+            start = flat.get(first) or draw(st.dates(EARLIEST, TODAY))
+            out += [fit({**flat, first: start, second: end}, {first, second})
+                    for end in computed_ends(path, start)]
+        else:
+            out += [fit({**flat, path: v}, {path}) for v in boundary_values(path)
+                    if any(abs(v - t) <= 1 for t in thresholds)]
+    return [f for f in out if valid(f)]
+
+
+@st.composite
+def reordered(draw: st.DrawFn, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The same facts as a nested mapping, with keys at every level and list items shuffled."""
+    rnd: random.Random = draw(st.randoms(use_true_random=False))
+    items = list(flat.items())
+    rnd.shuffle(items)
+    shuffled: dict[str, Any] = {}
+    for path, value in items:
+        if isinstance(value, (list, tuple)):
+            value = list(value)
+            rnd.shuffle(value)
+        shuffled[path] = value
+    return nest(shuffled)
+
+
+def complete_maps() -> st.SearchStrategy[dict[str, Any]]:
+    """Fact maps giving every fact: at random, or completing one of :func:`scenario_maps`."""
+    return st.one_of(fact_maps(complete=True), scenario_maps().flatmap(completions))

@@ -1,0 +1,667 @@
+"""Properties that make the rulebook and the engine consistent, checked over generated scenarios.
+
+Each property is stated over the scenarios of ``tests/strategies.py``; what a property expects is
+derived from the rule data (atoms, scopes, ``unless``) or from the source text, never listed by
+hand. ``HYPOTHESIS_PROFILE=thorough`` runs every property on many more scenarios.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+
+from dmst import Conclusion, Engine, Result, Scenario, Undetermined
+from dmst.engine.reference import evaluate_reference
+from dmst.facts.paths import flatten
+from dmst.rules.loader import FactAtom, LoadedRule, MatchAtom, RefAtom
+from dmst.rules.model import Certainty, Kind, Modality
+from dmst.rules.source import normalize
+
+from . import strategies as S
+
+RULEBOOK = S.RULEBOOK
+SOURCE = RULEBOOK.source
+
+
+@pytest.fixture(scope="module")
+def uncached() -> Engine:
+    """An engine without the signature cache: every evaluation runs the rule network."""
+    return Engine(cache_size=0)
+
+
+# --- reading results ---------------------------------------------------------------------------
+
+
+def applying(result: Result) -> dict[str, Conclusion]:
+    """The conclusions (statuses included) that apply, by id."""
+    return {c.id: c for c in (*result.statuses, *result.conclusions)}
+
+
+def undetermined(result: Result) -> dict[str, Undetermined]:
+    return {u.id: u for u in result.undetermined}
+
+
+def verdicts(result: Result) -> dict[str, tuple[Any, ...]]:
+    """What the result says of each conclusion it mentions, less the facts it quotes."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for c in applying(result).values():
+        out[c.id] = ("applies", c.certainty.value, tuple(c.applies_to))
+    for u in result.undetermined:
+        out[u.id] = ("undetermined", u.reason, u.certainty.value, tuple(u.applies_to),
+                     tuple(u.missing))
+    return out
+
+
+def without_facts(result: Result) -> str:
+    """The result's JSON without the echo of the facts given."""
+    return json.dumps(result.model_dump(mode="json", exclude={"facts"}), sort_keys=True)
+
+
+def silent_decided(result: Result) -> dict[str, Undetermined]:
+    """Conclusions the source leaves undecided and whose conditions all hold."""
+    return {u.id: u for u in result.undetermined if u.reason == "source_silent" and not u.missing}
+
+
+# --- reading rules -----------------------------------------------------------------------------
+
+FACT_ATOMS: frozenset[FactAtom] = frozenset(
+    a for r in RULEBOOK.rules for alt in r.alternatives for a in alt if isinstance(a, FactAtom)
+)
+
+
+def targets(atom: RefAtom | MatchAtom) -> tuple[str, ...]:
+    return (atom.id,) if isinstance(atom, RefAtom) else RULEBOOK.targets(atom)
+
+
+def satisfied(atom: RefAtom | MatchAtom, ids: set[str] | dict[str, Any]) -> bool:
+    return any(t in ids for t in targets(atom))
+
+
+def uses(rule: LoadedRule) -> set[str]:
+    """Every conclusion a rule's conditions, scope or ``unless`` can look at."""
+    out = set(rule.rule.unless)
+    for alt in rule.alternatives:
+        for atom in alt:
+            if not isinstance(atom, FactAtom):
+                out.update(targets(atom))
+    return out
+
+
+def affected_by(atoms: set[FactAtom]) -> set[str]:
+    """Conclusions whose rules test one of ``atoms``, and everything that uses those."""
+    out = {r.conclusion_id for r in RULEBOOK.rules
+           if any(a in atoms for alt in r.alternatives for a in alt)}
+    grew = True
+    while grew:
+        before = len(out)
+        out |= {r.conclusion_id for r in RULEBOOK.rules if uses(r) & out}
+        grew = len(out) > before
+    return out
+
+
+def requiring(base: Callable[[FactAtom], bool], seeds: set[str]) -> frozenset[str]:
+    """Conclusions every way to which needs a fact atom ``base`` accepts, a seed, or (through a
+    condition or scope) another such conclusion."""
+    members = set(seeds)
+    grew = True
+    while grew:
+        grew = False
+        for cid, rules in RULEBOOK.rules_for.items():
+            if cid in members:
+                continue
+            if all(
+                any(base(a) if isinstance(a, FactAtom) else
+                    bool(targets(a)) and all(t in members for t in targets(a)) for a in alt)
+                for r in rules for alt in r.alternatives
+            ):
+                members.add(cid)
+                grew = True
+    return frozenset(members)
+
+
+@cache
+def needs(cid: str) -> frozenset[str]:
+    """The conclusions every way to ``cid`` needs (those a condition can only be met by)."""
+    routes: list[set[str]] = []
+    for rule in RULEBOOK.rules_for[cid]:
+        for alt in rule.alternatives:
+            required: set[str] = set()
+            for atom in alt:
+                if not isinstance(atom, FactAtom):
+                    required |= set.intersection(*({t} | needs(t) for t in targets(atom)))
+            routes.append(required)
+    return frozenset(set.intersection(*routes))
+
+
+def fired(rule: LoadedRule, result: Result) -> bool:
+    """Whether ``rule`` reached its conclusion (or, for a silent rule, its 'cannot say')."""
+    if rule.silent:
+        u = silent_decided(result).get(rule.conclusion_id)
+        return u is not None and rule.id in u.rules
+    c = applying(result).get(rule.conclusion_id)
+    return c is not None and any(d.rule == rule.id for d in c.derivations)
+
+
+def evaluate(engine: Engine, flat: dict[str, Any]) -> Result:
+    return engine.evaluate(S.to_scenario(flat))
+
+
+# --- 1. determinism ----------------------------------------------------------------------------
+
+
+@given(flats=S.batches())
+def test_same_scenario_gives_the_same_bytes_on_every_engine_and_call(
+    flats: list[dict[str, Any]], engine: Engine, uncached: Engine
+) -> None:
+    """One scenario gives byte-identical JSON however and however often it is evaluated: twice
+    on the cached engine, on an uncached one, through the reference evaluator, given as a mapping
+    and after a JSON round trip of the scenario."""
+    for flat in flats:
+        scenario = S.to_scenario(flat)
+        first = engine.evaluate(scenario).model_dump_json()
+        again = [
+            engine.evaluate(scenario).model_dump_json(),
+            uncached.evaluate(scenario).model_dump_json(),
+            uncached.evaluate_reference(scenario).model_dump_json(),
+            uncached.evaluate(S.nest(flat)).model_dump_json(),
+            engine.evaluate(Scenario.model_validate_json(scenario.model_dump_json()))
+            .model_dump_json(),
+        ]
+        assert all(other == first for other in again)
+
+
+_EVALUATE_LINES = """
+import json, sys
+from dmst import Engine
+engine = Engine()
+for line in sys.stdin:
+    print(engine.evaluate(json.loads(line)).model_dump_json())
+"""
+
+
+@settings(max_examples=max(1, settings().max_examples // 30))
+@given(flats=st.lists(S.scenario_maps(), min_size=25, max_size=40))
+def test_same_bytes_in_fresh_interpreters_with_other_hash_seeds(
+    flats: list[dict[str, Any]], engine: Engine
+) -> None:
+    """Results do not depend on the interpreter's string-hash seed (set and dict iteration order):
+    two fresh processes with different PYTHONHASHSEED give this process's bytes."""
+    lines = [json.dumps(S.nest(f), default=str) for f in flats]
+    expected = [engine.evaluate(json.loads(line)).model_dump_json() for line in lines]
+    for seed in ("1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", _EVALUATE_LINES], input="\n".join(lines) + "\n",
+            capture_output=True, text=True, env=env, check=True, timeout=120,
+        )
+        assert run.stdout.splitlines() == expected
+
+
+# --- 2. order independence ---------------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_order_of_facts_and_of_list_items_changes_nothing(
+    data: st.DataObject, uncached: Engine
+) -> None:
+    """Giving the facts (and the items of a list fact such as accused.roles) in another order
+    gives the same bytes."""
+    for flat in data.draw(S.batches()):
+        shuffled = data.draw(S.reordered(flat))
+        assert (uncached.evaluate(shuffled).model_dump_json()
+                == uncached.evaluate(S.nest(flat)).model_dump_json())
+
+
+# --- 3. durable_rules against the reference evaluator ------------------------------------------
+
+
+@given(data=st.data())
+def test_durable_rules_path_agrees_with_the_reference_evaluator(
+    data: st.DataObject, uncached: Engine
+) -> None:
+    """The durable_rules network and the pure-Python reference evaluator fire the same rules,
+    alternatives and modes with the same matches and certainties, and so give the same result,
+    on a scenario and on its copies with each thresholded fact just below, at and above each
+    threshold."""
+    flat = data.draw(S.scenario_maps())
+    for variant in [flat, *data.draw(S.at_every_threshold(flat))]:
+        scenario = S.to_scenario(variant)
+        facts = flatten(scenario)
+        durable = uncached.firings(facts)
+        reference = evaluate_reference(RULEBOOK, facts)
+        assert durable.canonical() == reference.canonical()
+        assert durable.certainty == reference.certainty
+        assert (uncached.evaluate(scenario).model_dump_json()
+                == uncached.evaluate_reference(scenario).model_dump_json())
+
+
+# --- 4. soundness under unknown facts ----------------------------------------------------------
+
+_STRENGTH = {Certainty.MAY_APPLY: 0, Certainty.APPLIES: 1}
+
+
+def _check_sound(partial: Result, complete: Result, unknown: set[str]) -> None:
+    full, part = applying(complete), applying(partial)
+    assert not [u.id for u in complete.undetermined if u.reason == "missing_facts"], (
+        "with every fact known nothing is undetermined for want of facts"
+    )
+    for cid, c in part.items():
+        assert cid in full, f"{cid} applied with facts unknown but not once they were given"
+        assert set(c.applies_to) <= set(full[cid].applies_to)
+        assert _STRENGTH[full[cid].certainty] >= _STRENGTH[c.certainty]
+    open_ = undetermined(partial)
+    for cid in full:
+        assert cid in part or cid in open_, (
+            f"{cid} applies once the facts are given but was neither applying nor undetermined"
+        )
+    for cid in silent_decided(complete):
+        assert cid in open_, f"the source's silence on {cid} was not reported with facts unknown"
+    for u in partial.undetermined:
+        if u.reason == "missing_facts":
+            assert u.missing, f"{u.id} is undetermined but names no deciding fact"
+            assert set(u.missing) <= unknown, f"{u.id} names a known fact as deciding it"
+
+
+@given(data=st.data())
+def test_dropping_facts_never_turns_a_conclusion_wrong(data: st.DataObject, engine: Engine) -> None:
+    """Dropping any facts of a complete scenario keeps every conclusion that still applies, and
+    every conclusion of the complete scenario either still applies or is reported undetermined
+    (naming only unknown facts as deciding it)."""
+    complete = data.draw(S.complete_maps())
+    result = evaluate(engine, complete)
+    for _ in range(3):
+        dropped = data.draw(st.sets(st.sampled_from(sorted(complete))))
+        partial = {p: v for p, v in complete.items() if p not in dropped}
+        _check_sound(evaluate(engine, partial), result, set(dropped))
+
+
+@given(data=st.data())
+def test_a_conclusion_that_applies_holds_for_every_completion(
+    data: st.DataObject, engine: Engine
+) -> None:
+    """A conclusion that applies with facts unknown applies however they are filled in (several
+    completions of one partial scenario)."""
+    partial = data.draw(S.scenario_maps())
+    result = evaluate(engine, partial)
+    for _ in range(3):
+        complete = data.draw(S.completions(partial))
+        _check_sound(result, evaluate(engine, complete), set(S.GIVEN) - set(partial))
+
+
+# --- 5. willingness and force, fraud or coercion -----------------------------------------------
+
+_IRRELEVANT = [p for p in S.GIVEN if p.endswith((".willing", ".force_fraud_or_coercion"))]
+
+
+@given(flat=S.scenario_maps())
+def test_willingness_and_force_fraud_or_coercion_change_nothing(
+    flat: dict[str, Any], uncached: Engine
+) -> None:
+    """The victim's apparent willingness (a barred defense) and the use of force, fraud or
+    coercion (not needed for a minor) change no conclusion, status, undetermined item or question,
+    whether unknown, true or false."""
+    assert len(_IRRELEVANT) == 2, "the fact model names both facts"
+    base = {p: v for p, v in flat.items() if p not in _IRRELEVANT}
+    outputs = set()
+    for combo in itertools.product([None, True, False], repeat=len(_IRRELEVANT)):
+        variant = dict(base)
+        variant.update({p: v for p, v in zip(_IRRELEVANT, combo, strict=True) if v is not None})
+        outputs.add(without_facts(evaluate(uncached, variant)))
+    assert len(outputs) == 1
+
+
+# --- 6. citations ------------------------------------------------------------------------------
+
+
+@given(flats=S.batches())
+def test_every_conclusion_cites_the_source_verbatim(
+    flats: list[dict[str, Any]], engine: Engine
+) -> None:
+    """Every conclusion, status and undetermined item carries at least one citation, and every
+    quote it carries is in the source text, under one of the source's areas."""
+    for flat in flats:
+        result = evaluate(engine, flat)
+        for item in (*result.statuses, *result.conclusions, *result.undetermined):
+            assert item.citations, f"{item.id} cites nothing"
+            for citation in item.citations:
+                assert SOURCE.contains(citation.quote), f"{item.id}: quote not in the source"
+                assert citation.section in RULEBOOK.meta.areas
+
+
+# --- 7. penalties ------------------------------------------------------------------------------
+
+_TEXT = SOURCE.normalized
+
+
+def _number(figure: str) -> int:
+    return int(figure.replace(",", ""))
+
+
+_PRISON_RANGES = {(int(a), int(b)) for a, b in re.findall(r"(\d+)\u2013(\d+) years", _TEXT)}
+_PRISON_UP_TO = {int(a) for a in re.findall(r"up to (\d+) years", _TEXT)}
+_FINE_RANGES = {(_number(a), _number(b))
+                for a, b in re.findall(r"\$([\d,]+\d)\u2013\$([\d,]+\d)", _TEXT)}
+_FINE_UP_TO = {_number(a)
+               for a in re.findall(r"(?:up to|as high as) \$([\d,]+\d)(?![\d,]*\u2013)", _TEXT)}
+
+
+def _stated(lo: int | None, hi: int | None, ranges: set[tuple[int, int]], up_to: set[int]) -> bool:
+    if lo is None and hi is None:
+        return True  # the source states no figure, and none is made up
+    if lo is None:
+        return hi in up_to
+    return hi is not None and (lo, hi) in ranges
+
+
+def _phrases(lo: int | None, hi: int | None, unit: str) -> list[str]:
+    if lo is None and hi is None:
+        return []
+    if unit == "years":
+        return [f"{lo}\u2013{hi} years"] if lo is not None else [f"up to {hi} years"]
+    if lo is not None:
+        return [f"${lo:,}\u2013${hi:,}"]
+    return [f"up to ${hi:,}", f"as high as ${hi:,}"]
+
+
+def test_penalty_figures_are_read_from_the_source() -> None:
+    """The figures the penalty property accepts are found in the source text itself."""
+    assert (5, 30) in _PRISON_RANGES and 10 in _PRISON_UP_TO
+    assert (50_000, 500_000) in _FINE_RANGES and 1_000_000 in _FINE_UP_TO
+
+
+_CHARGE_RULES = [r for r in RULEBOOK.rules if r.spec.kind is Kind.CHARGE]
+
+
+@given(flats=S.batches(S.aimed_at_one_of(_CHARGE_RULES)))
+def test_penalties_are_well_formed_and_stated_in_the_source(
+    flats: list[dict[str, Any]], engine: Engine
+) -> None:
+    """Every charge has a penalty whose ranges are ordered and non-negative; a range with a
+    minimum is one the source states as 'N–M', one without is an 'up to' the source states, and
+    the figures are in the charge's own citations."""
+    for c in (c for flat in flats for c in evaluate(engine, flat).conclusions):
+        if c.kind is not Kind.CHARGE:
+            assert c.penalty is None, f"{c.id}: only a charge carries a penalty"
+            continue
+        assert c.penalty is not None, f"{c.id}: a charge states its penalty"
+        quotes = " ".join(normalize(q.quote) for q in c.citations)
+        for rng, ranges, up_to, unit in (
+            (c.penalty.prison_years, _PRISON_RANGES, _PRISON_UP_TO, "years"),
+            (c.penalty.fine_usd, _FINE_RANGES, _FINE_UP_TO, "usd"),
+        ):
+            for figure in (rng.min, rng.max):
+                assert figure is None or figure >= 0
+            if rng.min is not None and rng.max is not None:
+                assert rng.min <= rng.max
+            assert _stated(rng.min, rng.max, ranges, up_to), f"{c.id}: {rng} not in the source"
+            phrases = _phrases(rng.min, rng.max, unit)
+            assert not phrases or any(p in quotes for p in phrases), (
+                f"{c.id}: {rng} is not what its citations say"
+            )
+
+
+# --- 8. no contradictions ----------------------------------------------------------------------
+
+
+def _positions(result: Result) -> Iterator[tuple[tuple[str, str], str, frozenset[str] | None,
+                                                 Modality | None, bool]]:
+    """(kind, topic), id, scope (None: general), modality, decided? — for every conclusion on a
+    topic that applies, and every one the source is silent on whose conditions hold."""
+    for c in applying(result).values():
+        if c.topic:
+            yield (c.kind.value, c.topic), c.id, frozenset(c.applies_to) or None, c.modality, True
+    for u in silent_decided(result).values():
+        spec = RULEBOOK.conclusions[u.id]
+        if spec.topic:
+            yield (u.kind.value, spec.topic), u.id, frozenset(u.applies_to) or None, None, False
+
+
+@given(flats=S.batches())
+def test_no_conclusion_contradicts_another(flats: list[dict[str, Any]], engine: Engine) -> None:
+    """On one topic and one charge (or in general), nothing is both given and denied (modality
+    not_available beside any other), nothing is both decided and left undecided by the source
+    (a defense barred and 'the source does not say'), and a barred defense names charges that
+    are in the result."""
+    for flat in flats:
+        _assert_no_contradiction(evaluate(engine, flat))
+
+
+def _assert_no_contradiction(result: Result) -> None:
+    positions = list(_positions(result))
+    for a, b in itertools.permutations(positions, 2):
+        if a[0] != b[0] or not (a[2] is None or b[2] is None or a[2] & b[2]):
+            continue
+        if a[4] and b[4]:
+            assert not (a[3] is Modality.NOT_AVAILABLE and b[3] is not Modality.NOT_AVAILABLE), (
+                f"{a[1]} denies what {b[1]} gives"
+            )
+        else:
+            assert not (a[4] and not b[4]), (
+                f"{a[1]} decides what {b[1]} says the source leaves open"
+            )
+    charges = {c.id for c in result.conclusions if c.kind is Kind.CHARGE}
+    for c in result.conclusions:
+        if c.kind is Kind.DEFENSE_BARRED:
+            assert c.applies_to, f"{c.id} names no charge"
+            assert set(c.applies_to) <= charges, f"{c.id} names a charge not in the result"
+
+
+# --- 9. scope: nothing without its grounds -----------------------------------------------------
+
+
+def _grounds(result: Result, cid: str) -> set[str]:
+    """Every conclusion reached through the derivations of ``cid``, transitively."""
+    found: set[str] = set()
+    todo = [cid]
+    index = applying(result)
+    while todo:
+        for d in index[todo.pop()].derivations:
+            for m in d.conclusions:
+                if m not in found:
+                    found.add(m)
+                    todo.append(m)
+    return found
+
+
+@given(flats=S.batches())
+def test_every_conclusion_has_its_grounds_in_the_same_result(
+    flats: list[dict[str, Any]], engine: Engine
+) -> None:
+    """A barred defense, a registration duty or a protection never appears without the charge or
+    victim status it depends on; every conclusion is justified by one of its rules on the facts
+    and conclusions of the same result, with what every route to it needs present."""
+    for flat in flats:
+        _assert_grounded(evaluate(engine, flat))
+
+
+def _assert_grounded(result: Result) -> None:
+    facts = result.facts
+    ids = applying(result)
+    open_ = undetermined(result)
+    kinds = {cid: c.kind for cid, c in ids.items()}
+    for cid, c in ids.items():
+        grounded = c.kind in (Kind.DEFENSE_BARRED, Kind.PROTECTION) or c.topic == "registration"
+        if grounded:
+            reached = {kinds[g] for g in _grounds(result, cid)}
+            assert reached & {Kind.CHARGE, Kind.STATUS}, f"{cid} has no charge or status under it"
+        if c.kind is Kind.DEFENSE_BARRED or c.topic == "registration":
+            assert c.applies_to and all(kinds.get(a) is Kind.CHARGE for a in c.applies_to), (
+                f"{cid} is not attached to a charge in the result"
+            )
+        assert needs(cid) <= set(ids), f"{cid} without {sorted(needs(cid) - set(ids))}"
+        justified = False
+        for rule in RULEBOOK.rules_for[cid]:
+            if any(u in ids or u in open_ for u in rule.rule.unless):
+                continue
+            for alt in rule.alternatives:
+                if all(a.test(facts) is True if isinstance(a, FactAtom) else satisfied(a, ids)
+                       for a in alt):
+                    justified = True
+                    scope = rule.scope
+                    for target in c.applies_to:
+                        assert target in ids and scope is not None, f"{cid}: stray {target}"
+                        assert scope.matches(RULEBOOK.conclusions[target])
+        assert justified, f"{cid} applies but no rule of it holds on this result"
+        for d in c.derivations:
+            assert RULEBOOK.by_id[d.rule].conclusion_id == cid
+            assert set(d.conclusions) <= set(ids)
+            assert all(facts.get(p) == v for p, v in d.facts.items()), f"{cid}: facts misquoted"
+    for cid in open_:
+        assert needs(cid) <= set(ids) | set(open_), f"{cid} open without what it needs"
+
+
+# --- 10. thresholds ----------------------------------------------------------------------------
+
+THRESHOLD_CASES = [(p, t) for p, ts in S.THRESHOLDS.items() for t in ts]
+
+
+def _pairs(path: str, threshold: float, rest: dict[str, Any], data: st.DataObject
+           ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Scenarios equal but for ``path``, just below/at and at/just above ``threshold``."""
+    if path in S.COMPUTED:
+        first, second = S.COMPUTED[path].computed_from
+        start = rest.get(first) or data.draw(st.dates(S.EARLIEST, S.TODAY))
+        below, above = S.crossing(path, start, threshold)
+        day_before = below - (above - below)
+        rest = {p: v for p, v in rest.items() if p not in (first, second)}
+        return [({**rest, first: start, second: x}, {**rest, first: start, second: y})
+                for x, y in ((day_before, below), (below, above))]
+    t = int(threshold)
+    spec = S.GIVEN[path]
+    pairs = []
+    for x, y in ((t - 1, t), (t, t + 1)):
+        if spec.minimum is not None and x < spec.minimum:
+            continue
+        if spec.maximum is not None and y > spec.maximum:
+            continue
+        common = S.fit(S.fit({**rest, path: x}, {path}) | {path: y}, {path})
+        pairs.append(({**common, path: x}, {**common, path: y}))
+    return pairs
+
+
+@pytest.mark.parametrize(("path", "threshold"), THRESHOLD_CASES,
+                         ids=[f"{p}-{t:g}" for p, t in THRESHOLD_CASES])
+@given(data=st.data())
+def test_each_threshold_changes_exactly_what_the_rules_predict(
+    path: str, threshold: float, data: st.DataObject, engine: Engine
+) -> None:
+    """On the two sides of a threshold a rule compares a fact with, only conclusions whose rules
+    test a condition that flips (or that use such conclusions) change; and a conclusion whose
+    flipping condition is its only failing one applies on the side where it holds and, if every
+    way to it fails on that fact on the other side, is absent there."""
+    rest = data.draw(S.scenario_maps())
+    crossed = False
+    for a_map, b_map in _pairs(path, threshold, rest, data):
+        assert S.valid(a_map) and S.valid(b_map)
+        sides = []
+        for flat in (a_map, b_map):
+            scenario = S.to_scenario(flat)
+            sides.append((flatten(scenario), engine.evaluate(scenario)))
+        (fa, ra), (fb, rb) = sides
+        flipped = {a for a in FACT_ATOMS if a.path == path and a.test(fa) != a.test(fb)}
+        crossed = crossed or any(a.value == threshold for a in flipped)
+        allowed = affected_by(flipped)
+        va, vb = verdicts(ra), verdicts(rb)
+        for cid in sorted((va.keys() | vb.keys()) - allowed):
+            assert va.get(cid) == vb.get(cid), f"{cid} changed though no condition of it flipped"
+        for (fx, rx), (fy, ry) in (((fa, ra), (fb, rb)), ((fb, rb), (fa, ra))):
+            ids_x, open_x = applying(rx), undetermined(rx)
+            for rule in RULEBOOK.rules:
+                cid = rule.conclusion_id
+                for alt in rule.alternatives:
+                    if not any(a in flipped and a.test(fx) for a in alt):
+                        continue
+                    holds = all(
+                        a.test(fx) is True if isinstance(a, FactAtom) else satisfied(a, ids_x)
+                        for a in alt
+                    ) and not any(u in ids_x or u in open_x for u in rule.rule.unless)
+                    if holds and rule.silent:
+                        assert cid in silent_decided(rx), f"{cid} should be open on this side"
+                    elif holds:
+                        assert cid in ids_x, f"{cid} should apply on this side of {threshold}"
+                    blocked = all(
+                        any(isinstance(a, FactAtom) and a.path == path and a.test(fy) is False
+                            for a in other)
+                        for r in RULEBOOK.rules_for[cid] for other in r.alternatives
+                    )
+                    if blocked:
+                        assert cid not in applying(ry) and cid not in undetermined(ry), (
+                            f"{cid} should be absent on the other side of {threshold}"
+                        )
+    assert crossed, f"no pair of scenarios straddles {path} {threshold:g}"
+
+
+# --- 11. no child-specific conclusion without a real child -------------------------------------
+
+_MINOR = re.search(r"minor under (?:the age of )?(\d+)", _TEXT)
+assert _MINOR is not None, "the source says under what age a person is a minor"
+ADULT_AGE = int(_MINOR.group(1))
+
+MINOR_ONLY = requiring(
+    lambda a: a.path == "victim.age" and (
+        (a.op == "lt" and a.value <= ADULT_AGE) or (a.op == "le" and a.value < ADULT_AGE)
+    ),
+    {"status.minor_victim"},
+)
+REAL_CHILD_ONLY = requiring(
+    lambda a: a.path == "investigation.decoy" and a.op == "is" and a.value is False,
+    {"status.minor_victim"},
+)
+
+
+def test_limited_to_minors_is_derived_from_the_rules() -> None:
+    """The source's age of majority is read from its text, and the minor-only conclusions the
+    rules imply include the child-victim statuses, child protections and minor-victim charges."""
+    assert ADULT_AGE == 18
+    assert {"status.trafficking_victim", "protection.non_prosecution",
+            "charge.trafficker.human_trafficking"} <= MINOR_ONLY
+    assert "charge.buyer.procuring_prostitute_adult" not in MINOR_ONLY
+
+
+@given(data=st.data())
+def test_an_adult_victim_gets_no_conclusion_the_source_limits_to_minors(
+    data: st.DataObject, engine: Engine
+) -> None:
+    """With a victim aged 18 or more, no conclusion all of whose rules need a victim under 18
+    (directly, or through the minor-victim status) applies or is left undetermined."""
+    for flat in data.draw(S.batches()):
+        age = data.draw(st.integers(ADULT_AGE, int(S.GIVEN["victim.age"].maximum or 120)))
+        result = evaluate(engine, S.fit({**flat, "victim.age": age}, {"victim.age"}))
+        present = set(applying(result)) | set(undetermined(result))
+        assert not present & MINOR_ONLY, sorted(present & MINOR_ONLY)
+
+
+@given(flats=S.batches())
+def test_a_decoy_is_not_a_real_child(flats: list[dict[str, Any]], engine: Engine) -> None:
+    """Where a law-enforcement decoy posed as the minor, no conclusion that needs a real child (the
+    minor-victim status, and everything every route to which needs it) applies or is open."""
+    assert "status.minor_victim" in REAL_CHILD_ONLY
+    for flat in flats:
+        result = evaluate(engine, {**flat, "investigation.decoy": True})
+        present = set(applying(result)) | set(undetermined(result))
+        assert not present & REAL_CHILD_ONLY, sorted(present & REAL_CHILD_ONLY)
+
+
+# --- 12. rule coverage -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", RULEBOOK.rules, ids=lambda r: r.id)
+def test_every_rule_fires_for_some_generated_scenario(rule: LoadedRule, engine: Engine) -> None:
+    """Every rule can be reached: hypothesis finds a generated scenario in which it fires."""
+    found = find(
+        S.aimed_at(rule),
+        lambda flat: fired(rule, evaluate(engine, flat)),
+        settings=settings(max_examples=400, phases=[Phase.generate], database=None),
+    )
+    assert fired(rule, evaluate(engine, found))
