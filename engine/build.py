@@ -27,6 +27,7 @@ from dmst.rules.model import Kind
 __all__ = [
     "KIND_ORDER",
     "NOTICE",
+    "Plan",
     "ResultBuilder",
     "build_result",
     "citations_for",
@@ -80,12 +81,44 @@ def _applies_to(rulebook: Rulebook, fs: list[Firing]) -> list[str]:
 
 
 def missing_facts(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
-                  conclusion: str, _memo: dict[str, frozenset[str]] | None = None
-                  ) -> frozenset[str]:
-    """The unknown facts that could decide an undetermined conclusion (given fact paths only)."""
+                  conclusion: str, _memo: dict[str, frozenset[str]] | None = None, *,
+                  rules: set[str] | None = None) -> frozenset[str]:
+    """The unknown facts that could decide an undetermined conclusion (given fact paths only);
+    with ``rules``, only what those of its rules need."""
     memo = {} if _memo is None else _memo
-    if conclusion in memo:
+    if rules is None and conclusion in memo:
         return memo[conclusion]
+    if rules is None:
+        memo[conclusion] = frozenset()  # guards against re-entry; the rulebook has no cycles
+    out: set[str] = set()
+    possible = [f for f in firings.of(conclusion, POSSIBLE) if rules is None or f.rule in rules]
+    # Where one firing of a rule alternative matched only conclusions that already apply, the
+    # other conclusions that alternative could match decide nothing: only its facts do.
+    settled = {(f.rule, f.alternative) for f in possible
+               if all(firings.holds(DEFINITE, m) for m in f.matched)}
+    for f in possible:
+        if (f.rule, f.alternative) in settled and not all(
+            firings.holds(DEFINITE, m) for m in f.matched
+        ):
+            continue
+        rule = rulebook.by_id[f.rule]
+        for atom in rule.alternatives[f.alternative]:
+            if isinstance(atom, FactAtom) and atom.path not in facts:
+                spec = FACTS[atom.path]
+                if spec.computed_from:
+                    out.update(p for p in spec.computed_from if p not in facts)
+                else:
+                    out.add(atom.path)
+        for m in f.matched:
+            if not firings.holds(DEFINITE, m):
+                out |= missing_facts(rulebook, facts, firings, m, memo)
+        for u in rule.rule.unless:
+            if firings.holds(POSSIBLE, u) and not firings.holds(DEFINITE, u):
+                out |= missing_facts(rulebook, facts, firings, u, memo)
+    if rules is not None:
+        return frozenset(out)
+    memo[conclusion] = frozenset(out)
+    return memo[conclusion]
     memo[conclusion] = frozenset()  # guards against re-entry; the rulebook has no cycles
     out: set[str] = set()
     possible = firings.of(conclusion, POSSIBLE)
@@ -121,7 +154,7 @@ def _sort_key(c: Conclusion | Undetermined) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """Everything in a result that depends only on which rules fired: built once per legal
     signature, then filled with the scenario's fact values."""
 
@@ -146,7 +179,7 @@ class ResultBuilder:
         """The ``model`` with these fields, built once for ``key``."""
         found = self._items.get(key)
         if found is None:
-            if len(self._items) > 100_000:  # bound the memory of a long-running engine
+            if len(self._items) > 20_000:  # bound the memory of a long-running engine
                 self._items.clear()
             found = self._items[key] = model.model_construct(**fields)
         return found
@@ -159,7 +192,7 @@ class ResultBuilder:
             )
         return found
 
-    def plan(self, facts: dict[str, Any], firings: Firings) -> _Plan:
+    def plan(self, facts: dict[str, Any], firings: Firings) -> Plan:
         """The fact-independent shape of the result for these firings. ``facts`` is used only to
         know which facts are unknown, which the firings' signature already fixes."""
         rulebook = self.rulebook
@@ -222,9 +255,9 @@ class ResultBuilder:
         conclusions.sort(key=lambda pair: _sort_key(pair[0]) if pair[0].kind is not Kind.STATUS
                          else (KIND_ORDER[Kind.STATUS], rulebook.rules_for[pair[0].id][0].level,
                                pair[0].id))
-        return _Plan(tuple(conclusions), tuple(sorted(undetermined, key=_sort_key)), ask_next)
+        return Plan(tuple(conclusions), tuple(sorted(undetermined, key=_sort_key)), ask_next)
 
-    def fill(self, plan: _Plan, facts: dict[str, Any], warnings: list[Warning]) -> Result:
+    def fill(self, plan: Plan, facts: dict[str, Any], warnings: list[Warning]) -> Result:
         """The result of a plan for these facts."""
         conclusions: list[Conclusion] = []
         statuses: list[Conclusion] = []

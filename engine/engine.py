@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dmst._version import DURABLE_RULES_VERSION, __version__
-from dmst.engine.build import NOTICE, ResultBuilder, warnings_for
+from dmst.engine.build import NOTICE, Plan, ResultBuilder, warnings_for
 from dmst.engine.durable import CompiledRuleset
 from dmst.engine.firings import Firings
 from dmst.engine.reference import evaluate_reference
@@ -36,11 +36,12 @@ class Engine:
     survives from one evaluation to the next. An engine is safe to share between threads.
 
     Scenarios with the same *legal signature* (the truth value of every fact condition in the
-    rulebook) fire the same rules, so the engine keeps the firings of the last ``cache_size``
-    signatures and skips the rule network for a repeat. ``cache_size=0`` turns this off.
+    rulebook) fire the same rules and give results of the same shape, so the engine keeps the
+    planned shape of the last ``cache_size`` signatures and skips the rule network for a repeat.
+    ``cache_size=0`` turns this off.
     """
 
-    def __init__(self, rulebook: Rulebook | None = None, *, cache_size: int = 4096) -> None:
+    def __init__(self, rulebook: Rulebook | None = None, *, cache_size: int = 1024) -> None:
         self.rulebook = rulebook if rulebook is not None else load_rulebook()
         self._compiled = CompiledRuleset(self.rulebook)
         self._atoms: tuple[FactAtom, ...] = tuple(sorted(
@@ -51,7 +52,7 @@ class Engine:
         # Which sources of computed facts are known changes the facts an undetermined conclusion
         # is said to miss, though not which rules fire: it is part of the cache key.
         self._sources = tuple(sorted({p for spec in FACTS.values() for p in spec.computed_from}))
-        self._cache: OrderedDict[tuple[bool | None, ...], tuple[Firings, Any]] = OrderedDict()
+        self._cache: OrderedDict[tuple[bool | None, ...], Plan] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self.stamp = self._stamp()
@@ -80,10 +81,17 @@ class Engine:
         return tuple(a.test(facts) for a in self._atoms)  # type: ignore[arg-type]
 
     def firings(self, facts: dict[str, Any]) -> Firings:
-        """The rule firings for flattened facts, through durable_rules (or the cache)."""
-        return self._evaluated(facts)[0]
+        """The rule firings for flattened facts, through durable_rules (never cached)."""
+        try:
+            return self._compiled.run(facts)
+        except EvaluationError:
+            raise
+        except Exception as exc:  # an action failed inside the rule network
+            raise EvaluationError(
+                f"evaluation failed inside the rule engine: {exc}; no partial result is returned"
+            ) from exc
 
-    def _evaluated(self, facts: dict[str, Any]) -> tuple[Firings, Any]:
+    def _plan(self, facts: dict[str, Any]) -> Plan:
         key = self.signature(facts) + tuple(p in facts for p in self._sources)
         if self._cache_size:
             with self._cache_lock:
@@ -91,27 +99,18 @@ class Engine:
                 if hit is not None:
                     self._cache.move_to_end(key)
                     return hit
-        try:
-            firings = self._compiled.run(facts)
-        except EvaluationError:
-            raise
-        except Exception as exc:  # an action failed inside the rule network
-            raise EvaluationError(
-                f"evaluation failed inside the rule engine: {exc}; no partial result is returned"
-            ) from exc
-        entry = (firings, self._builder.plan(facts, firings))
+        plan = self._builder.plan(facts, self.firings(facts))
         if self._cache_size:
             with self._cache_lock:
-                self._cache[key] = entry
+                self._cache[key] = plan
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return entry
+        return plan
 
     def evaluate(self, scenario: Scenario | Mapping[str, Any]) -> Result:
         """Evaluate a scenario (a :class:`Scenario`, or a mapping of facts) into a result."""
         facts = flatten(as_scenario(scenario))
-        plan = self._evaluated(facts)[1]
-        return self._builder.fill(plan, facts, warnings_for(self.rulebook, facts))
+        return self._builder.fill(self._plan(facts), facts, warnings_for(self.rulebook, facts))
 
     def evaluate_reference(self, scenario: Scenario | Mapping[str, Any]) -> Result:
         """The same evaluation through the pure-Python reference evaluator (an oracle)."""

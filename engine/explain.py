@@ -522,36 +522,13 @@ def _why_not(rb: Rulebook, facts: dict[str, Any], firings: Firings, cid: str, ru
         reason = "source_silent" if silent else "missing_facts"
         definite = any(f.rule in {r.id for r in rules} for f in firings.of(cid, DEFINITE))
         if not definite:
-            missing = sorted(_missing(rb, facts, firings, cid, {r.id for r in rules}, memo))
+            missing = sorted(missing_facts(rb, facts, firings, cid, memo,
+                                            rules={r.id for r in rules}))
     return WhyNot(
         id=cid, rule=rule, kind=spec.kind, title=spec.title, status=status, reason=reason,
         text=spec.text if silent else None, missing=missing,
         rules=[_rule_check(rb, facts, firings, r, depth, memo) for r in rules],
     )
-
-
-def _missing(rb: Rulebook, facts: dict[str, Any], firings: Firings, cid: str, rules: set[str],
-             memo: dict[str, frozenset[str]]) -> frozenset[str]:
-    if rules == {r.id for r in rb.rules_for[cid]}:
-        return missing_facts(rb, facts, firings, cid, memo)
-    out: set[str] = set()
-    for f in firings.of(cid, POSSIBLE):
-        if f.rule not in rules:
-            continue
-        rule = rb.by_id[f.rule]
-        for atom in rule.alternatives[f.alternative]:
-            if isinstance(atom, FactAtom) and atom.path not in facts:
-                spec = FACTS[atom.path]
-                out.update(p for p in spec.computed_from if p not in facts)
-                if not spec.computed_from:
-                    out.add(atom.path)
-        for m in f.matched:
-            if not firings.holds(DEFINITE, m):
-                out |= missing_facts(rb, facts, firings, m, memo)
-        for u in rule.rule.unless:
-            if firings.holds(POSSIBLE, u) and not firings.holds(DEFINITE, u):
-                out |= missing_facts(rb, facts, firings, u, memo)
-    return frozenset(out)
 
 
 def _rule_check(rb: Rulebook, facts: dict[str, Any], firings: Firings, rule: LoadedRule,

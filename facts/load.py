@@ -25,10 +25,12 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "CaseFile",
+    "DuplicateKey",
     "Expected",
     "JsonProblem",
     "fact_error",
     "load_case_file",
+    "no_duplicate_keys",
     "parse_case",
     "parse_json",
 ]
@@ -195,17 +197,18 @@ class JsonProblem(ValueError):
         super().__init__(message)
 
 
-class _Duplicate(ValueError):
-    pass
+class DuplicateKey(ValueError):
+    """A JSON object gives a key twice; the key is the message."""
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :mod:`json` that refuses a key given twice."""
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
         for k, _ in pairs:
             if k in seen:
-                raise _Duplicate(k)
+                raise DuplicateKey(k)
             seen.add(k)
     return out
 
@@ -213,11 +216,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON, refusing duplicate keys; raise :class:`JsonProblem` naming the line."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json.loads(text, object_pairs_hook=no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                           exc.lineno) from None
-    except _Duplicate as exc:
+    except DuplicateKey as exc:
         key = str(exc)
         line = _duplicate_line(text, key)
         raise JsonProblem(f"duplicate key '{_short(key)}'; give each key once", line,

@@ -49,7 +49,14 @@ from dmst.engine.build import warnings_for
 from dmst.engine.engine import Engine
 from dmst.engine.result import Conclusion, Result, Warning
 from dmst.errors import DmstError, EvaluationError, SourceFileError
-from dmst.facts.load import MAX_FILE_BYTES, CaseFile, fact_error, load_case_file
+from dmst.facts.load import (
+    MAX_FILE_BYTES,
+    CaseFile,
+    DuplicateKey,
+    fact_error,
+    load_case_file,
+    no_duplicate_keys,
+)
 from dmst.facts.model import Scenario
 from dmst.facts.paths import FACTS, flatten
 
@@ -238,7 +245,7 @@ class BatchEvaluator:
         self._templates = _Budget(template_budget)
         self._facts = _Budget(facts_budget)
         self._warnings: dict[tuple[tuple[str, str], ...], bytes] = {}
-        self._decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+        self._decoder = json.JSONDecoder(object_pairs_hook=no_duplicate_keys)
         # which sources of computed facts are known changes what an undetermined conclusion
         # is said to miss: part of a template's key, with the signature
         self._sources = tuple(sorted({p for spec in FACTS.values() for p in spec.computed_from}))
@@ -334,7 +341,7 @@ class BatchEvaluator:
                 "object with 'facts'",
                 file=self.source, line=number,
             ) from None
-        except _DuplicateKey as exc:
+        except DuplicateKey as exc:
             raise SourceFileError(f"duplicate key '{exc}'; give each key once",
                                   file=self.source, line=number) from None
         except RecursionError:
@@ -433,21 +440,6 @@ def _plain_rest(data: dict[str, Any]) -> bool:
         if k != "facts" and not (k in ("title", "narrative") and (v is None or type(v) is str)):
             return False
     return True
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for k, _ in pairs:
-            if k in seen:
-                raise _DuplicateKey(k)
-            seen.add(k)
-    return out
 
 
 def _error_json(error: DmstError) -> bytes:
