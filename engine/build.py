@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from dmst.engine.firings import DEFINITE, POSSIBLE, Firing, Firings, weakest
 from dmst.engine.result import (
@@ -24,12 +26,13 @@ from dmst.facts.paths import FACTS
 from dmst.rules.loader import FactAtom, LoadedRule, Rulebook
 from dmst.rules.model import Kind
 
+_M = TypeVar("_M", bound=BaseModel)
+
 __all__ = [
     "KIND_ORDER",
     "NOTICE",
     "Plan",
     "ResultBuilder",
-    "build_result",
     "citations_for",
     "missing_facts",
     "warnings_for",
@@ -119,34 +122,17 @@ def missing_facts(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
         return frozenset(out)
     memo[conclusion] = frozenset(out)
     return memo[conclusion]
-    memo[conclusion] = frozenset()  # guards against re-entry; the rulebook has no cycles
-    out: set[str] = set()
-    possible = firings.of(conclusion, POSSIBLE)
-    # Where one firing of a rule alternative matched only conclusions that already apply, the
-    # other conclusions that alternative could match decide nothing: only its facts do.
-    settled = {(f.rule, f.alternative) for f in possible
-               if all(firings.holds(DEFINITE, m) for m in f.matched)}
-    for f in possible:
-        if (f.rule, f.alternative) in settled and not all(
-            firings.holds(DEFINITE, m) for m in f.matched
-        ):
-            continue
-        rule = rulebook.by_id[f.rule]
-        for atom in rule.alternatives[f.alternative]:
-            if isinstance(atom, FactAtom) and atom.path not in facts:
-                spec = FACTS[atom.path]
-                if spec.computed_from:
-                    out.update(p for p in spec.computed_from if p not in facts)
-                else:
-                    out.add(atom.path)
-        for m in f.matched:
-            if not firings.holds(DEFINITE, m):
-                out |= missing_facts(rulebook, facts, firings, m, memo)
-        for u in rule.rule.unless:
-            if firings.holds(POSSIBLE, u) and not firings.holds(DEFINITE, u):
-                out |= missing_facts(rulebook, facts, firings, u, memo)
-    memo[conclusion] = frozenset(out)
-    return memo[conclusion]
+
+
+def _copy(item: _M, **update: Any) -> _M:
+    """A shallow copy of a (frozen) result model with some fields replaced: what
+    ``model_copy(update=...)`` does, without its overhead on the hot path."""
+    new = item.__class__.__new__(item.__class__)
+    object.__setattr__(new, "__dict__", {**item.__dict__, **update})
+    object.__setattr__(new, "__pydantic_fields_set__", item.__pydantic_fields_set__)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def _sort_key(c: Conclusion | Undetermined) -> tuple[Any, ...]:
@@ -258,32 +244,37 @@ class ResultBuilder:
         return Plan(tuple(conclusions), tuple(sorted(undetermined, key=_sort_key)), ask_next)
 
     def fill(self, plan: Plan, facts: dict[str, Any], warnings: list[Warning]) -> Result:
-        """The result of a plan for these facts."""
+        """The result of a plan for these facts. The plan's parts are shared between results,
+        so every list a caller could change is a fresh copy: no result can alter another."""
         conclusions: list[Conclusion] = []
         statuses: list[Conclusion] = []
         for item, templates in plan.conclusions:
             derivations = [
                 Derivation.model_construct(
                     rule=rule, certainty=certainty,
-                    facts={p: facts.get(p) for p in paths}, conclusions=matched,
+                    facts={p: facts.get(p) for p in paths}, conclusions=list(matched),
                 )
                 for rule, certainty, paths, matched in templates
             ]
-            filled = item.model_copy(update={"derivations": derivations})
+            filled = _copy(item, applies_to=list(item.applies_to),
+                           citations=list(item.citations), derivations=derivations)
             (statuses if item.kind is Kind.STATUS else conclusions).append(filled)
+        undetermined = [
+            _copy(u, missing=list(u.missing), rules=list(u.rules),
+                  applies_to=list(u.applies_to), citations=list(u.citations))
+            for u in plan.undetermined
+        ]
+        ask_next = [_copy(a, conclusions=list(a.conclusions)) for a in plan.ask_next]
+        stamp = self.stamp
         return Result.model_construct(
-            conclusions=conclusions, statuses=statuses, undetermined=list(plan.undetermined),
-            ask_next=list(plan.ask_next), warnings=warnings, facts=facts, stamp=self.stamp,
+            conclusions=conclusions, statuses=statuses, undetermined=undetermined,
+            ask_next=ask_next, warnings=warnings, facts=facts,
+            stamp=_copy(stamp, rulebook=dict(stamp.rulebook), source=dict(stamp.source),
+                        as_of=dict(stamp.as_of), engine=dict(stamp.engine)),
         )
 
     def build(self, facts: dict[str, Any], firings: Firings, warnings: list[Warning]) -> Result:
         return self.fill(self.plan(facts, firings), facts, warnings)
-
-
-def build_result(rulebook: Rulebook, facts: dict[str, Any], firings: Firings,
-                 stamp: Stamp, warnings: list[Warning]) -> Result:
-    """Assemble the result of one evaluation."""
-    return ResultBuilder(rulebook, stamp).build(facts, firings, warnings)
 
 
 def warnings_for(rulebook: Rulebook, facts: dict[str, Any]) -> list[Warning]:
@@ -292,13 +283,23 @@ def warnings_for(rulebook: Rulebook, facts: dict[str, Any]) -> list[Warning]:
     out: list[Warning] = []
     start, until = rulebook.source.as_of
     offense = facts.get("dates.offense")
-    if offense is not None and not (start <= offense < until):
+    if offense is not None and offense < start:
         out.append(Warning(
             code="offense_outside_source_period",
             message=(
-                f"The offense date {offense} is outside the period the source describes "
-                f"({start} to {until}, inferred). Mississippi law may have changed since (for "
-                "example House Bill 571 of 2019); dmst states the law as the source analyses it."
+                f"The offense date {offense} is before the period the source describes "
+                f"({start} to {until}, inferred). Mississippi law may have differed then (human "
+                "trafficking became a ground for terminating parental rights on 20 March 2017); "
+                "dmst states the law as the source analyses it."
+            ),
+        ))
+    elif offense is not None and offense >= until:
+        out.append(Warning(
+            code="offense_outside_source_period",
+            message=(
+                f"The offense date {offense} is after the period the source describes "
+                f"({start} to {until}, inferred). Mississippi law has changed since (for example "
+                "House Bill 571 of 2019); dmst states the law as the source analyses it."
             ),
         ))
     age = facts.get("victim.age")

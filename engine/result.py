@@ -91,7 +91,8 @@ class Undetermined(_Out):
     title: str
     reason: Literal["missing_facts", "source_silent"]
     missing: list[str] = Field(
-        description="Unknown facts that would decide it (empty when the source is silent)."
+        description="Unknown facts that would decide whether its conditions hold (empty when "
+        "they are known to hold: then only the source's silence leaves it open)."
     )
     certainty: Certainty = Field(description="Its certainty if it turns out to apply.")
     rules: list[str]
@@ -138,7 +139,10 @@ class Result(_Out):
     undetermined: list[Undetermined]
     ask_next: list[AskNext]
     warnings: list[Warning]
-    facts: dict[str, Any] = Field(description="The facts given, by path.")
+    facts: dict[str, Any] = Field(
+        description="The facts given, by path, and the facts computed from them "
+        "(compensation.filing_delay_months)."
+    )
     stamp: Stamp
 
     def conclusion(self, conclusion_id: str) -> Conclusion | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -535,10 +535,3 @@ def _order(rules: list[LoadedRule]) -> tuple[LoadedRule, ...]:
         for r in rules
     ]
     return tuple(sorted(out, key=lambda r: (r.level, r.id)))
-
-
-def iter_quotes(rulebook: Rulebook) -> Iterable[tuple[LoadedRule, str]]:
-    """Every (rule, quote) pair of the rulebook."""
-    for r in rulebook.rules:
-        for c in r.rule.cites:
-            yield r, c.quote

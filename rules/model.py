@@ -173,7 +173,8 @@ class Citation(_Strict):
     quote: str = Field(min_length=10)
     section: str | None = None
     statute: str | None = Field(
-        None, description="A key of the statute table (rules/statutes.yaml), never a bare section."
+        None,
+        description="A key of the statute table in rules/rulebook.yaml, never a bare section.",
     )
 
 

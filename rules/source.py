@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 
 __all__ = ["Source", "normalize"]
 
@@ -64,7 +63,3 @@ class Source:
                 continue
             units.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
         return tuple(units)
-
-
-def load_text(package: str = "dmst.rules", name: str = "source/mississippi-report-card.txt") -> str:
-    return resources.files(package).joinpath(name).read_text(encoding="utf-8")

@@ -151,11 +151,15 @@ def test_stamp_names_rulebook_source_period_engine_and_notice(engine: Engine) ->
 
 
 def test_an_offense_outside_the_source_period_is_warned(engine: Engine) -> None:
-    """An offense in 2021 gets a warning that the law may have changed since the source."""
+    """An offense before or after the source's period gets a warning that says which."""
     inside = engine.evaluate({"dates": {"offense": "2018-01-10"}})
-    outside = engine.evaluate({"dates": {"offense": "2021-01-10"}})
+    after = engine.evaluate({"dates": {"offense": "2021-01-10"}})
+    before = engine.evaluate({"dates": {"offense": "2016-06-01"}})
     assert inside.warnings == []
-    assert [w.code for w in outside.warnings] == ["offense_outside_source_period"]
+    assert [w.code for w in after.warnings] == ["offense_outside_source_period"]
+    assert "after the period" in after.warnings[0].message
+    assert [w.code for w in before.warnings] == ["offense_outside_source_period"]
+    assert "before the period" in before.warnings[0].message
 
 
 def test_a_misspelt_fact_is_an_error_with_a_suggestion(engine: Engine) -> None:
@@ -187,3 +191,56 @@ def test_cache_returns_results_equal_to_a_fresh_evaluation() -> None:
     other_age = {**TRAFFICKED_15, "victim": {**TRAFFICKED_15["victim"], "age": 16}}
     assert (cached.evaluate(other_age).model_dump_json()
             == Engine(cache_size=0).evaluate(other_age).model_dump_json())
+
+
+def test_changing_a_result_does_not_change_later_results() -> None:
+    """Results share nothing a caller can change: emptying one result's lists leaves the next
+    evaluation of any case intact."""
+    fresh = Engine()
+    expected = Engine(cache_size=0).evaluate(TRAFFICKED_15).model_dump_json()
+    first = fresh.evaluate(TRAFFICKED_15)
+    for c in (*first.conclusions, *first.statuses):
+        c.citations.clear()
+        c.applies_to.append("charge.invented")
+        for d in c.derivations:
+            d.conclusions.append("status.invented")
+    for u in first.undetermined:
+        u.missing.clear()
+        u.citations.clear()
+    for a in first.ask_next:
+        a.conclusions.clear()
+    first.stamp.rulebook["id"] = "changed"
+    assert fresh.evaluate(TRAFFICKED_15).model_dump_json() == expected
+
+
+def test_a_child_charged_as_trafficked_is_a_trafficking_victim(engine: Engine) -> None:
+    """When the accused is charged with trafficking the child, the child is a trafficking victim
+    (the trafficker is the third party), whatever the third-party-control fact says, and is not
+    treated as a CSEC-only victim."""
+    for control in (None, False):
+        victim = {"age": 15} if control is None else {"age": 15, "third_party_control": control}
+        result = engine.evaluate({
+            "victim": victim,
+            "accused": {"roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}},
+            "investigation": {"decoy": False},
+        })
+        status = result.conclusion("status.trafficking_victim")
+        assert status is not None
+        assert status.applies_to == ["charge.trafficker.human_trafficking"]
+        assert result.conclusion("protection.non_prosecution") is not None
+        ids = set(result.ids()) | {u.id for u in result.undetermined}
+        assert "status.csec_only_victim" not in ids
+        assert "protection.restitution.csec_victim" not in ids
+
+
+def test_a_buyers_charge_alone_does_not_make_a_trafficking_victim(engine: Engine) -> None:
+    """Survival sex with no third party: a buyer's possible trafficking charge does not make the
+    child a trafficking victim; the child is a CSEC victim only."""
+    result = engine.evaluate({
+        "victim": {"age": 16, "engaged_in_commercial_sex": True, "third_party_control": False},
+        "accused": {"roles": ["buyer"], "conduct": {"bought_commercial_sex": True}},
+        "investigation": {"decoy": False},
+    })
+    assert result.conclusion("charge.buyer.human_trafficking") is not None
+    assert result.conclusion("status.trafficking_victim") is None
+    assert result.conclusion("status.csec_only_victim") is not None

@@ -501,6 +501,7 @@ def _assert_grounded(result: Result) -> None:
             )
         assert needs(cid) <= set(ids), f"{cid} without {sorted(needs(cid) - set(ids))}"
         justified = False
+        scopes = []
         for rule in RULEBOOK.rules_for[cid]:
             if any(u in ids or u in open_ for u in rule.rule.unless):
                 continue
@@ -508,11 +509,14 @@ def _assert_grounded(result: Result) -> None:
                 if all(a.test(facts) is True if isinstance(a, FactAtom) else satisfied(a, ids)
                        for a in alt):
                     justified = True
-                    scope = rule.scope
-                    for target in c.applies_to:
-                        assert target in ids and scope is not None, f"{cid}: stray {target}"
-                        assert scope.matches(RULEBOOK.conclusions[target])
+                    if rule.scope is not None:
+                        scopes.append(rule.scope)
         assert justified, f"{cid} applies but no rule of it holds on this result"
+        for target in c.applies_to:  # each attachment is allowed by a rule that holds
+            assert target in ids, f"{cid}: stray {target}"
+            assert any(sc.matches(RULEBOOK.conclusions[target]) for sc in scopes), (
+                f"{cid}: no rule that holds attaches it to {target}"
+            )
         for d in c.derivations:
             assert RULEBOOK.by_id[d.rule].conclusion_id == cid
             assert set(d.conclusions) <= set(ids)

@@ -145,11 +145,12 @@ def test_unknown_statute_sections_are_never_cited() -> None:
             assert entry.section, key
 
 
-def test_the_shipped_source_text_is_the_one_the_project_was_given() -> None:
-    """The packaged source equals the shared source text, when that is present beside the repo."""
+def test_the_packaged_source_text_matches_the_reference_copy() -> None:
+    """The packaged source text equals the reference copy kept beside the repository, where
+    there is one."""
     shared = Path(__file__).resolve().parents[2] / "shared" / "source" / "mississippi-report-card.txt"
     if not shared.exists():
-        pytest.skip("no shared source beside this checkout")
+        pytest.skip("no reference copy of the source beside this checkout")
     assert load_rulebook().source.text == shared.read_text(encoding="utf-8")
 
 

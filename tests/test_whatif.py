@@ -255,8 +255,11 @@ def test_flips_refuse_facts_they_cannot_change(engine: Engine) -> None:
 
 def test_cli_diff_text_names_changes_and_causes(tmp_path: Path) -> None:
     """dmst diff prints the differing facts and each changed conclusion with its cause."""
-    a = write(tmp_path, "a", PIMP)
-    b = write(tmp_path, "b", changed(PIMP, "victim.third_party_control", False))
+    # a child used in commercial sex, no trafficking charge: third-party control decides status
+    child = {"victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
+             "investigation": {"decoy": False}}
+    a = write(tmp_path, "a", child)
+    b = write(tmp_path, "b", changed(child, "victim.third_party_control", False))
     out = runner.invoke(app, ["diff", str(a), str(b)])
     assert out.exit_code == 0, out.output
     assert "victim.third_party_control: true \u2192 false" in out.output

@@ -118,7 +118,8 @@ def _conclusion_lines(c: Conclusion, indent: str) -> list[str]:
         lines += _wrap(f"deadline: {c.deadline}", sub)
     if c.text:
         lines += _wrap(c.text, sub)
-    for cite in c.citations[:1]:
+    # a charge shows every quote (its penalty may be stated in another sentence than its name)
+    for cite in c.citations if c.kind is Kind.CHARGE else c.citations[:1]:
         lines += _wrap(_cite_line(cite), sub)
     lines += _wrap(f"rule {c.rule}", sub)
     return lines
