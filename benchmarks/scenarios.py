@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from dmst.facts.paths import FACTS
+from dmst.facts.paths import FACTS, nest
 
 __all__ = ["full_scenario", "generate", "with_known"]
 
@@ -27,17 +27,6 @@ def _value(rng: random.Random, path: str) -> Any:
     raise AssertionError(path)  # pragma: no cover
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = out
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
-
-
 def full_scenario(rng: random.Random) -> dict[str, Any]:
     """A scenario with every fact given (as a flat path -> value mapping)."""
     flat = {p: _value(rng, p) for p in _GIVEN}
@@ -53,7 +42,7 @@ def full_scenario(rng: random.Random) -> dict[str, Any]:
 def with_known(flat: dict[str, Any], rng: random.Random, known: int) -> dict[str, Any]:
     """The scenario's facts with only ``known`` of them given (the rest unknown), nested."""
     keep = rng.sample(sorted(flat), min(known, len(flat)))
-    return _nest({p: flat[p] for p in keep})
+    return nest({p: flat[p] for p in keep})
 
 
 def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:

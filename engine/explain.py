@@ -30,7 +30,7 @@ from dmst.engine.firings import DEFINITE, POSSIBLE, Firings
 from dmst.engine.result import Citation, Conclusion, Result
 from dmst.errors import FactError, InputError, Problem
 from dmst.facts.model import Scenario
-from dmst.facts.paths import FACTS, FLIP_FACTS, flatten
+from dmst.facts.paths import FACTS, FLIP_FACTS, flatten, nest
 from dmst.rules.loader import Atom, FactAtom, LoadedRule, MatchAtom, RefAtom, Rulebook
 from dmst.rules.model import (
     AllCondition,
@@ -762,17 +762,7 @@ def _set_flat(facts: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]
 def _unflatten(facts: Mapping[str, Any]) -> Scenario:
     from dmst.engine.engine import as_scenario
 
-    data: dict[str, Any] = {}
-    for path, value in facts.items():
-        if FACTS[path].computed_from:
-            continue
-        node = data
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return as_scenario(data)
-
+    return as_scenario(nest(facts))
 
 def _with_fact(scenario: Scenario, path: str, value: Any) -> Scenario:
     from dmst.engine.engine import as_scenario

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 
 from dmst.facts.model import Scenario
 
-__all__ = ["FACTS", "FLIP_FACTS", "FactSpec", "flatten", "months_between"]
+__all__ = ["FACTS", "FLIP_FACTS", "FactSpec", "flatten", "months_between", "nest"]
 
 Kind = Literal["bool", "int", "number", "date", "set"]
 
@@ -155,3 +156,18 @@ def _flatten_into(model: BaseModel, prefix: str, out: dict[str, Any]) -> None:
         else:
             out[path] = value
 
+
+def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The nested facts (``{"victim": {"age": 15}}``) of a flat path -> value mapping, in its
+    order: what :func:`flatten` takes apart. Computed facts are left out (they are not given)."""
+    out: dict[str, Any] = {}
+    for path, value in flat.items():
+        spec = FACTS.get(path)
+        if spec is not None and spec.computed_from:
+            continue
+        *groups, leaf = path.split(".")
+        node = out
+        for group in groups:
+            node = node.setdefault(group, {})
+        node[leaf] = list(value) if isinstance(value, (list, tuple)) else value
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,6 +25,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+#: A trafficker who traffics a 15-year-old and promotes her prostitution: the tests' stock case.
+PIMP: dict[str, Any] = {
+    "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
+    "accused": {"roles": ["trafficker"],
+                "conduct": {"trafficked_for_sex": True, "promoted_prostitution": True}},
+    "investigation": {"decoy": False},
+    "dates": {"offense": "2018-05-14"},
+}
 
 
 @pytest.fixture(scope="session")

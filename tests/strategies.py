@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dmst import Scenario
-from dmst.facts.paths import FACTS, FactSpec, flatten
+from dmst.facts.paths import FACTS, FactSpec, flatten, nest
 from dmst.rules.loader import FactAtom, LoadedRule, Rulebook, load_rulebook
 
 __all__ = [
@@ -77,18 +77,6 @@ CHAINS: tuple[tuple[str, ...], ...] = tuple(
 
 
 # --- building scenarios from flat fact maps ----------------------------------------------------
-
-
-def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """The nested mapping (``{"victim": {"age": 15}}``) for a flat fact map, in the map's order."""
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        *groups, leaf = path.split(".")
-        node = out
-        for group in groups:
-            node = node.setdefault(group, {})
-        node[leaf] = list(value) if isinstance(value, (list, tuple)) else value
-    return out
 
 
 def to_scenario(flat: Mapping[str, Any]) -> Scenario:

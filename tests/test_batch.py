@@ -37,7 +37,7 @@ from dmst.batch import (
 )
 from dmst.cli import app
 from dmst.facts.load import load_case_file
-from dmst.facts.paths import FACTS
+from dmst.facts.paths import FACTS, nest
 
 from .conftest import EXAMPLES
 
@@ -87,17 +87,6 @@ def _values(path: str) -> st.SearchStrategy[Any]:
     return st.lists(st.sampled_from(spec.choices), unique=True)
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path, value in flat.items():
-        *groups, leaf = path.split(".")
-        node = out
-        for g in groups:
-            node = node.setdefault(g, {})
-        node[leaf] = value
-    return out
-
-
 flat_facts = st.fixed_dictionaries({}, optional={p: _values(p) for p in GIVEN})
 
 
@@ -124,7 +113,7 @@ def test_batch_output_is_the_engine_result_byte_for_byte(
         engine: Engine, shared: BatchEvaluator, scenarios: list[dict[str, Any]]) -> None:
     """Every output line is exactly {"line": n, "result": <Result.model_dump_json()>}, also when
     the result is pasted from a template made for another scenario of the same signature."""
-    docs = [{"title": f"case {i}", "facts": _nest(v)}
+    docs = [{"title": f"case {i}", "facts": nest(v)}
             for i, flat in enumerate(scenarios) for v in _variants(flat)]
     lines = [json.dumps(d) for d in docs]
     for evaluator in (shared, BatchEvaluator(engine)):

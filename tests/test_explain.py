@@ -26,18 +26,13 @@ from dmst.engine.explain import (
 )
 from dmst.engine.firings import DEFINITE, POSSIBLE
 from dmst.facts.model import Scenario
-from dmst.facts.paths import FACTS, flatten
+from dmst.facts.paths import FACTS, flatten, nest
 from dmst.rules.loader import FactAtom
+
+from .conftest import PIMP
 
 runner = CliRunner()
 
-PIMP: dict[str, Any] = {
-    "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
-    "accused": {"roles": ["trafficker"],
-                "conduct": {"trafficked_for_sex": True, "promoted_prostitution": True}},
-    "investigation": {"decoy": False},
-    "dates": {"offense": "2018-05-14"},
-}
 SURVIVAL: dict[str, Any] = {
     "victim": {"age": 16, "engaged_in_commercial_sex": True, "third_party_control": False,
                "will_testify": True},
@@ -83,17 +78,6 @@ def leaf_facts(node: ExplanationNode) -> dict[str, Any]:
     return out
 
 
-def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return data
-
-
 def checks_in(checks: list[Check]) -> Iterator[Check]:
     for c in checks:
         yield c
@@ -135,7 +119,7 @@ def test_the_facts_an_explanation_shows_are_enough(engine: Engine, name: str) ->
     """Keeping only the facts at the leaves of a conclusion's tree still makes it apply."""
     result = engine.evaluate(SCENARIOS[name])
     for node in explain(result, rulebook=engine.rulebook):
-        kept = engine.evaluate(unflatten(leaf_facts(node)))
+        kept = engine.evaluate(nest(leaf_facts(node)))
         assert node.id in kept.ids(), f"{node.id} needs facts its explanation does not show"
 
 
@@ -333,7 +317,7 @@ def _set(facts: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     flat = flatten(Scenario.model_validate(facts))
     flat = {p: v for p, v in flat.items() if not FACTS[p].computed_from}
     flat[path] = value
-    return unflatten(flat)
+    return nest(flat)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -400,7 +384,7 @@ def test_filling_in_every_missing_fact_settles_the_conclusion(engine: Engine,
     for path in u.missing:
         flat[path] = data.draw(st.sampled_from(_values(path)), label=path)
     try:
-        after = engine.evaluate(unflatten(flat))
+        after = engine.evaluate(nest(flat))
     except FactError:
         assume(False)
         raise  # pragma: no cover

@@ -16,15 +16,10 @@ from dmst.engine.explain import explain
 from dmst.facts.load import CaseFile
 from dmst.markdown import render_explanation_markdown, render_markdown
 
+from .conftest import PIMP
+
 runner = CliRunner()
 
-PIMP: dict[str, Any] = {
-    "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
-    "accused": {"roles": ["trafficker"],
-                "conduct": {"trafficked_for_sex": True, "promoted_prostitution": True}},
-    "investigation": {"decoy": False},
-    "dates": {"offense": "2018-05-14"},
-}
 BOTH_SIDES: dict[str, Any] = {
     "victim": {"age": 16, "engaged_in_commercial_sex": True, "third_party_control": True},
     "accused": {"roles": ["trafficker", "buyer"],

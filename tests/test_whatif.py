@@ -23,15 +23,10 @@ from dmst.engine.explain import (
     flips,
 )
 
+from .conftest import PIMP
+
 runner = CliRunner()
 
-PIMP: dict[str, Any] = {
-    "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
-    "accused": {"roles": ["trafficker"],
-                "conduct": {"trafficked_for_sex": True, "promoted_prostitution": True}},
-    "investigation": {"decoy": False},
-    "dates": {"offense": "2018-05-14"},
-}
 
 
 def changed(facts: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
