@@ -29,6 +29,7 @@ from dmst.facts.model import Scenario
 from dmst.facts.paths import FACTS, flatten, nest
 from dmst.rules.loader import FactAtom
 
+from . import strategies as S
 from .conftest import PIMP
 
 runner = CliRunner()
@@ -342,30 +343,9 @@ def test_a_listed_missing_fact_settles_its_conclusion_for_some_value(engine: Eng
         assert outcomes, f"no single missing fact settles {u.id} (missing {u.missing})"
 
 
-_AGES = st.one_of(st.none(), st.integers(min_value=8, max_value=20))
-_BOOL = st.one_of(st.none(), st.booleans())
-
-
-@st.composite
-def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    """Partial scenarios over the facts the rules use most."""
-    def some(**items: Any) -> dict[str, Any]:
-        return {k: v for k, v in items.items() if v is not None}
-
-    roles = draw(st.one_of(st.none(), st.lists(st.sampled_from(["trafficker", "buyer",
-                                                                "facilitator"]),
-                                               unique=True, max_size=2)))
-    conduct = {k: draw(_BOOL) for k in (
-        "trafficked_for_sex", "promoted_prostitution", "enticed_for_commercial_sex",
-        "caused_sexual_conduct_for_images", "bought_commercial_sex", "used_internet",
-        "aided_or_abetted_trafficking", "contributed_to_delinquency")}
-    return {
-        "victim": some(age=draw(_AGES), engaged_in_commercial_sex=draw(_BOOL),
-                       third_party_control=draw(_BOOL), will_testify=draw(_BOOL)),
-        "accused": some(roles=roles, conduct=some(**conduct), is_victims_parent=draw(_BOOL),
-                        enterprise=draw(_BOOL)),
-        "investigation": some(decoy=draw(_BOOL)),
-    }
+def scenarios() -> st.SearchStrategy[dict[str, Any]]:
+    """Partial scenarios, as nested facts, from the shared strategies."""
+    return S.scenario_maps().map(nest)
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
