@@ -224,7 +224,8 @@ class Investigation(_Facts):
     decoy: bool | None = Field(
         None,
         description="A law-enforcement officer posed as the minor (a decoy); no real child was "
-        "involved.",
+        "involved. An officer who only posed as a buyer (for example of images of a real child) "
+        "is not a decoy: leave this false.",
     )
     online_operation: bool | None = Field(
         None,
