@@ -47,6 +47,41 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
+def _children(node: Any) -> list[Any]:
+    """The nodes directly inside a list or mapping node (a mapping's keys and values)."""
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return [n for pair in node.value for n in pair]
+
+
+def _too_many_aliases(line: int) -> YamlProblem:
+    return YamlProblem(
+        f"more than {MAX_ALIASES} YAML aliases (*name); write the values out instead", line
+    )
+
+
+def _bad_tag(tag: str, line: int) -> YamlProblem:
+    return YamlProblem(
+        f"the tag '{_shown_tag(tag)}' is not allowed; only plain values (text, numbers, "
+        "true/false, dates, lists and mappings) are read, so remove the tag",
+        line,
+    )
+
+
+def _too_deep(max_depth: int, line: int) -> YamlProblem:
+    return YamlProblem(
+        f"the document is nested more than {max_depth} levels deep; a scenario or rule file is a "
+        "few levels of mappings",
+        line,
+    )
+
+
+def _too_big(max_nodes: int, aliased: bool, line: int) -> YamlProblem:
+    hint = ("through YAML aliases; write the values out instead" if aliased
+            else "far more than any scenario or rule file")
+    return YamlProblem(f"the document holds more than {max_nodes:,} values ({hint})", line)
+
+
 class _PlainConstruction:
     """Construction of plain values only, with no duplicate keys (shared by both loaders)."""
 
@@ -107,10 +142,7 @@ class _Loader(_PlainConstruction, yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise YamlProblem(
-                    f"more than {MAX_ALIASES} YAML aliases (*name); write the values out instead",
-                    line,
-                )
+                raise _too_many_aliases(line)
             if event.anchor in self._open:
                 raise YamlProblem(
                     f"the alias *{event.anchor} refers to the list or mapping that contains it "
@@ -127,34 +159,18 @@ class _Loader(_PlainConstruction, yaml.SafeLoader):
             if anchor is not None:
                 self._open.discard(anchor)
         if node.tag not in _ALLOWED_TAGS:
-            raise YamlProblem(
-                f"the tag '{_shown_tag(node.tag)}' is not allowed; only plain values (text, "
-                "numbers, true/false, dates, lists and mappings) are read, so remove the tag",
-                line,
-            )
+            raise _bad_tag(node.tag, line)
         return node
 
     def _enter(self) -> None:
         self._depth += 1
         if self._depth > self._max_depth:
-            line = self.peek_event().start_mark.line + 1
-            raise YamlProblem(
-                f"the document is nested more than {self._max_depth} levels deep; a scenario or "
-                "rule file is a few levels of mappings",
-                line,
-            )
+            raise _too_deep(self._max_depth, self.peek_event().start_mark.line + 1)
 
     def _sized(self, node: Any, children: list[Any]) -> Any:
         size = 1 + sum(self._sizes.get(id(c), 1) for c in children)
         if size > self._max_nodes:
-            hint = (
-                "through YAML aliases; write the values out instead" if self._aliases
-                else "far more than any scenario or rule file"
-            )
-            raise YamlProblem(
-                f"the document holds more than {self._max_nodes:,} values ({hint})",
-                node.start_mark.line + 1,
-            )
+            raise _too_big(self._max_nodes, bool(self._aliases), node.start_mark.line + 1)
         self._sizes[id(node)] = size
         return node
 
@@ -164,7 +180,7 @@ class _Loader(_PlainConstruction, yaml.SafeLoader):
             node = super().compose_sequence_node(anchor)
         finally:
             self._depth -= 1
-        return self._sized(node, node.value)
+        return self._sized(node, _children(node))
 
     def compose_mapping_node(self, anchor: Any) -> Any:  # type: ignore[override]
         self._enter()
@@ -172,7 +188,8 @@ class _Loader(_PlainConstruction, yaml.SafeLoader):
             node = super().compose_mapping_node(anchor)
         finally:
             self._depth -= 1
-        return self._sized(node, [n for pair in node.value for n in pair])
+        return self._sized(node, _children(node))
+
 
 _Loader.add_constructor(_CORE + "value", _Loader.construct_yaml_str)
 _Loader.add_constructor(_CORE + "timestamp", _Loader.construct_yaml_timestamp)
@@ -202,29 +219,17 @@ def _check_graph(root: Any, max_depth: int, max_nodes: int) -> None:
         line = node.start_mark.line + 1
         if done:
             open_nodes.discard(id(node))
-            children = (node.value if isinstance(node, yaml.SequenceNode)
-                        else [n for pair in node.value for n in pair])
-            size = 1 + sum(sizes.get(id(c), 1) for c in children)
+            size = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
             if size > max_nodes:
-                hint = ("through YAML aliases; write the values out instead" if aliases
-                        else "far more than any scenario or rule file")
-                raise YamlProblem(f"the document holds more than {max_nodes:,} values ({hint})",
-                                  line)
+                raise _too_big(max_nodes, bool(aliases), line)
             sizes[id(node)] = size
             continue
         if node.tag not in _ALLOWED_TAGS:
-            raise YamlProblem(
-                f"the tag '{_shown_tag(node.tag)}' is not allowed; only plain values (text, "
-                "numbers, true/false, dates, lists and mappings) are read, so remove the tag",
-                line,
-            )
+            raise _bad_tag(node.tag, line)
         if id(node) in sizes:  # met again through an alias
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise YamlProblem(
-                    f"more than {MAX_ALIASES} YAML aliases (*name); write the values out instead",
-                    line,
-                )
+                raise _too_many_aliases(line)
             continue
         if isinstance(node, yaml.ScalarNode):
             continue
@@ -232,16 +237,10 @@ def _check_graph(root: Any, max_depth: int, max_nodes: int) -> None:
             raise YamlProblem("an alias refers to the list or mapping that contains it (a "
                               "cycle); write the values out instead", line)
         if depth > max_depth:
-            raise YamlProblem(
-                f"the document is nested more than {max_depth} levels deep; a scenario or rule "
-                "file is a few levels of mappings",
-                line,
-            )
+            raise _too_deep(max_depth, line)
         open_nodes.add(id(node))
         stack.append((node, depth, True))
-        children = (node.value if isinstance(node, yaml.SequenceNode)
-                    else [n for pair in node.value for n in pair])
-        stack.extend((c, depth + 1, False) for c in reversed(children))
+        stack.extend((c, depth + 1, False) for c in reversed(_children(node)))
 
 
 def _context(exc: yaml.MarkedYAMLError) -> str:
