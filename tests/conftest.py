@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, settings
 
 from dmst import Engine
@@ -53,3 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+def write(tmp_path: Path, name: str, facts: dict[str, Any], title: str | None = None) -> Path:
+    """Write ``facts`` (and a title) as the scenario file ``<name>.yaml`` in ``tmp_path``."""
+    path = tmp_path / f"{name}.yaml"
+    doc: dict[str, Any] = {"facts": facts}
+    if title:
+        doc["title"] = title
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -30,7 +29,7 @@ from dmst.facts.paths import FACTS, flatten, nest
 from dmst.rules.loader import FactAtom
 
 from . import strategies as S
-from .conftest import PIMP
+from .conftest import PIMP, write
 
 runner = CliRunner()
 
@@ -51,13 +50,6 @@ DECOY: dict[str, Any] = {
 SCENARIOS = {"pimp": PIMP, "survival": SURVIVAL, "decoy": DECOY}
 
 
-def write(tmp_path: Path, name: str, facts: dict[str, Any], title: str | None = None) -> Path:
-    path = tmp_path / f"{name}.yaml"
-    doc: dict[str, Any] = {"facts": facts}
-    if title:
-        doc["title"] = title
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def nodes_in(nodes: list[ExplanationNode]) -> Iterator[ExplanationNode]:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -23,7 +22,7 @@ from dmst.engine.explain import (
     flips,
 )
 
-from .conftest import PIMP
+from .conftest import PIMP, write
 
 runner = CliRunner()
 
@@ -54,13 +53,6 @@ def state(result: Result, cid: str) -> ConclusionState:
     return ConclusionState(status="does_not_apply")
 
 
-def write(tmp_path: Path, name: str, facts: dict[str, Any], title: str | None = None) -> Path:
-    path = tmp_path / f"{name}.yaml"
-    doc: dict[str, Any] = {"facts": facts}
-    if title:
-        doc["title"] = title
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
 
 
 # --- diff --------------------------------------------------------------------------------------
