@@ -19,16 +19,20 @@ from pydantic_core import ErrorDetails
 
 from dmst._yaml import YamlProblem, load_yaml
 from dmst.errors import FactError, Problem, SourceFileError
-from dmst.facts.model import Scenario
+from dmst.facts.model import Case, Facts, Scenario
+from dmst.facts.paths import expand_dotted
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "CaseFile",
     "DuplicateKey",
+    "Expect",
     "Expected",
+    "PairExpected",
     "JsonProblem",
     "fact_error",
+    "load_case",
     "load_case_file",
     "no_duplicate_keys",
     "parse_case",
@@ -41,16 +45,39 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 20
 
 
-class Expected(BaseModel):
-    """What a scenario is expected to conclude: the examples' golden expectations."""
+class Expect(BaseModel):
+    """What one conclusion is expected to be, beyond applying: any of these may be stated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    conclusions: list[str] | None = Field(
+    status: str | None = Field(None, description="applies, may_apply, undetermined, ...")
+    certainty: str | None = Field(None, description="applies or may_apply.")
+    penalty: dict[str, Any] | None = Field(None, description="The penalty, as the result gives it.")
+    applies_to: list[str] | None = Field(None, description="Exactly the charges it attaches to.")
+    modality: str | None = None
+    on_conviction: bool | None = None
+    missing: list[str] | None = Field(None, description="Exactly the facts that would decide it.")
+
+
+#: An expected conclusion: its id, or ``{id: {certainty: ..., penalty: ...}}``.
+ExpectedItem = str | dict[str, Expect]
+
+
+class PairExpected(BaseModel):
+    """What one pair of a case is expected to conclude."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accused: str | None = None
+    victim: str
+    conclusions: list[ExpectedItem] | None = Field(
         None, description="Exactly the conclusions (and statuses) that apply, by id."
     )
-    undetermined: list[str] | None = Field(
+    undetermined: list[ExpectedItem] | None = Field(
         None, description="Exactly the conclusions left undetermined, by id."
+    )
+    not_applicable: list[str] | None = Field(
+        None, description="Exactly the conclusions listed as not applicable, by id."
     )
     absent: list[str] = Field(
         default_factory=list,
@@ -58,15 +85,49 @@ class Expected(BaseModel):
     )
 
 
-class CaseFile(BaseModel):
-    """A scenario file: the facts, and optionally a title, a narrative and expectations."""
+class Expected(BaseModel):
+    """What a scenario is expected to conclude: the examples' golden expectations. For a case
+    of several people, ``pairs`` states them pair by pair."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    conclusions: list[ExpectedItem] | None = Field(
+        None, description="Exactly the conclusions (and statuses) that apply, by id."
+    )
+    undetermined: list[ExpectedItem] | None = Field(
+        None, description="Exactly the conclusions left undetermined, by id."
+    )
+    not_applicable: list[str] | None = Field(
+        None, description="Exactly the conclusions listed as not applicable, by id."
+    )
+    absent: list[str] = Field(
+        default_factory=list,
+        description="Conclusions that must neither apply nor be undetermined.",
+    )
+    presumptions: list[str] | None = Field(
+        None, description="Exactly the facts presumed, by path."
+    )
+    pairs: list[PairExpected] | None = Field(None, description="For a case: by pair.")
+
+
+class CaseFile(BaseModel):
+    """A scenario file: the facts, and optionally an id, a title, a narrative and expectations.
+    ``facts`` is one victim and one accused (:class:`Scenario`) or a case of several
+    (:class:`Case`: ``victims`` and a list of ``accused``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: str | None = Field(None, max_length=200,
+                                description="Any id for the case; passed through to results.")
     title: str | None = Field(None, description="A short title.")
     narrative: str | None = Field(None, description="The story of the case, for readers.")
-    facts: Scenario = Field(description="The facts of the case.")
+    facts: Facts = Field(description="The facts of the case.")
     expected: Expected | None = Field(None, description="Expected conclusions (examples, tests).")
+
+    @property
+    def is_case(self) -> bool:
+        """Whether the facts describe a case of several people (a :class:`Case`)."""
+        return isinstance(self.facts, Case)
 
 
 def load_case_file(path: str | Path) -> CaseFile:
@@ -139,6 +200,8 @@ def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = Fal
             file=name, line=1,
         )
     _check_depth(data, name)
+    if isinstance(data.get("facts"), dict):
+        data = {**data, "facts": expand_dotted(data["facts"], "facts.")}
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
@@ -348,6 +411,10 @@ def _suggestion(root: Any, loc: tuple[Any, ...]) -> tuple[str | None, str]:
     return None, ""
 
 
+#: The tags of the model's tagged unions, which pydantic puts in an error's location.
+_UNION_TAGS = frozenset({"scenario", "case", "years", "range"})
+
+
 def fact_error(exc: ValidationError, data: Any = None, *, name: str | None = None,
                text: str | None = None) -> FactError:
     """A :class:`FactError` listing every problem in ``exc`` with field, line and suggestion.
@@ -359,7 +426,7 @@ def fact_error(exc: ValidationError, data: Any = None, *, name: str | None = Non
     lines = _line_map(text) if text else {}
     problems: list[Problem] = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
+        loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
         if err["type"] == "contradiction":
             extra = (err.get("ctx") or {}).get("fields") or ()
             if extra:
@@ -415,3 +482,7 @@ def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     if root is not None:
         walk(root, (), 0)
     return out
+
+
+#: Read a scenario file (the same as :func:`load_case_file`).
+load_case = load_case_file

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dmst.rules.loader import Rulebook
-from dmst.rules.source import normalize
+from dmst.rules._book import Rulebook
+from dmst.rules._source import normalize
 
 __all__ = ["Coverage", "SentenceCoverage", "coverage"]
 

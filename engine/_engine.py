@@ -1,0 +1,303 @@
+"""The engine: a rulebook compiled once, evaluating cases into cited results."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from dmst._version import DURABLE_RULES_VERSION, __version__
+from dmst.engine._durable import CompiledRuleset
+from dmst.engine._firings import Firings
+from dmst.engine._plan import Plan, Planner, citations_for, fill_derivations, fill_reasons
+from dmst.engine._prepare import Prepared, prepare
+from dmst.engine._reference import evaluate_reference
+from dmst.engine.result import (
+    AccusedSummary,
+    CaseResult,
+    ChargeSummary,
+    PairResult,
+    Presumption,
+    Result,
+    Stamp,
+    VictimSummary,
+    Warning,
+)
+from dmst.errors import FactError, Problem
+from dmst.facts.model import Case, Scenario, is_case_shape
+from dmst.facts.paths import expand_dotted
+from dmst.rules import Kind, Rulebook, load_rulebook
+from dmst.rules._loader import resolve_condition
+
+__all__ = ["Engine", "as_case"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+
+
+class Engine:
+    """Evaluates cases against a rulebook.
+
+    The rulebook is loaded and checked, then compiled into durable_rules once, when the engine is
+    made. Each evaluation runs in its own durable_rules session, deleted afterwards: nothing
+    survives from one evaluation to the next. An engine is safe to share between threads.
+
+    Cases with the same *legal signature* (the truth value of every fact condition of the
+    rulebook, pair by pair) fire the same rules and give results of the same shape, so the engine
+    keeps the plan of the last ``cache_size`` signatures and skips the rule network for a repeat.
+    ``cache_size=0`` turns this off. ``presume`` is the default for :meth:`evaluate`.
+    """
+
+    def __init__(self, rulebook: Rulebook | None = None, *, cache_size: int = 1024,
+                 presume: bool = True) -> None:
+        self.rulebook = rulebook if rulebook is not None else load_rulebook()
+        self.presume = presume
+        self._compiled = CompiledRuleset(self.rulebook)
+        self._cache: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self.stamp = self._stamp()
+        self._planner = Planner(self.rulebook, self.stamp)
+        meta = self.rulebook.meta
+        self._warnings = [(w, resolve_condition(w.when, meta)) for w in meta.warnings]
+        self._presumptions = {
+            p.fact: Presumption(fact=p.fact, value=p.value, reason=p.reason,
+                                citations=_cites(self.rulebook, p.cites))
+            for p in meta.presumptions
+        }
+        self._conduct_of = _conduct_by_offense(self.rulebook)
+
+    def _stamp(self) -> Stamp:
+        meta = self.rulebook.meta
+        src = meta.source
+        as_of = src.get("as_of", {})
+        return Stamp(
+            rulebook={"id": meta.id, "version": meta.version,
+                      "fingerprint": self.rulebook.fingerprint},
+            source={"title": str(src.get("title", "")), "publisher": str(src.get("publisher", "")),
+                    "edition": str(src.get("edition", "")), "url": str(src.get("url", ""))},
+            as_of={"from": str(as_of.get("from", "")), "until": str(as_of.get("until", "")),
+                   "note": str(as_of.get("note", ""))},
+            engine={"dmst": __version__, "durable_rules": DURABLE_RULES_VERSION},
+            notice=meta.notice,
+        )
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    def prepare(self, case: Any, presume: bool | None = None) -> Prepared:
+        """The case's pairs, facts and signature (see :mod:`dmst.engine._prepare`); raises
+        :class:`~dmst.errors.FactError` for bad facts or a conviction its conduct contradicts."""
+        model = as_case(case)
+        prepared = prepare(self.rulebook, model, self.presume if presume is None else presume)
+        self._check_convictions(prepared)
+        return prepared
+
+    def firings(self, prepared: Prepared) -> Firings:
+        """The rule firings of a prepared case, through durable_rules (never cached)."""
+        return self._compiled.run(prepared)
+
+    def plan(self, prepared: Prepared) -> Plan:
+        """The plan (recorded proof and result shapes) of a prepared case, from the cache when
+        its signature was met before."""
+        key = prepared.key
+        if self._cache_size:
+            with self._cache_lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit
+        plan = self._planner.plan(prepared, self.firings(prepared))
+        if self._cache_size:
+            with self._cache_lock:
+                self._cache[key] = plan
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return plan
+
+    def evaluate(self, case: Any, *, presume: bool | None = None) -> Any:
+        """Evaluate a scenario or a case: a :class:`Result` for a :class:`Scenario` (one accused,
+        one victim), a :class:`CaseResult` for a :class:`Case`. Mappings of facts are read as
+        either shape (dotted keys allowed). ``presume=False`` (strict) makes no presumption.
+
+        Raises :class:`~dmst.errors.FactError` for facts that are not valid, and
+        :class:`~dmst.errors.EvaluationError` if the rule network fails.
+        """
+        prepared = self.prepare(case, presume)
+        return self._results(prepared, self.plan(prepared), as_case(case))
+
+    def evaluate_reference(self, case: Any, *, presume: bool | None = None) -> Any:
+        """The same evaluation through the pure-Python reference evaluator (an oracle)."""
+        prepared = self.prepare(case, presume)
+        plan = self._planner.plan(prepared, evaluate_reference(self.rulebook, prepared))
+        return self._results(prepared, plan, as_case(case))
+
+    # -- results -----------------------------------------------------------------------------
+
+    def pair_result(self, prepared: Prepared, plan: Plan, k: int) -> Result:
+        """The result of pair ``k`` of a planned case."""
+        pp = plan.pairs[k]
+        pair = prepared.pairs[k]
+        effective = pair.effective
+        shown = {p: v for p, v in effective.items()
+                 if p in pair.given or p in self.rulebook.meta.computed}
+        return Result.model_construct(
+            conclusions=[_filled(c, t, effective) for c, t in pp.conclusions],
+            statuses=[_filled(c, t, effective) for c, t in pp.statuses],
+            undetermined=[
+                u.model_copy(update={"facts": {p: effective.get(p) for p in paths}})
+                if paths else u.model_copy()
+                for u, paths in pp.undetermined
+            ],
+            not_applicable=[na.model_copy(update={"because": fill_reasons(t, effective)})
+                            for na, t in pp.not_applicable],
+            ask_next=[a.model_copy() for a in pp.ask_next],
+            presumptions=[self._presumptions[f] for f, _ in prepared.presumed],
+            warnings=self.warnings_for(effective, pair.given),
+            facts=shown,
+            stamp=self.stamp.model_copy(deep=True),
+        )
+
+    def _results(self, prepared: Prepared, plan: Plan, model: Scenario | Case) -> Any:
+        if isinstance(model, Scenario):
+            return self.pair_result(prepared, plan, 0)
+        return self.case_result(prepared, plan, model)
+
+    def case_result(self, prepared: Prepared, plan: Plan, case: Case,
+                    case_id: str | None = None, title: str | None = None) -> CaseResult:
+        """The result of a planned case: each pair's, and the summaries by victim and accused."""
+        pairs = [PairResult(accused=p.accused, victim=str(p.victim),
+                            result=self.pair_result(prepared, plan, k))
+                 for k, p in enumerate(prepared.pairs)]
+        victims = []
+        for j, vid in enumerate(prepared.victims):
+            r = pairs[prepared.pair_victim.index(j)].result
+            about_victim = {c for c, e in self.rulebook.entity.items() if e == "victim"}
+            victims.append(VictimSummary(
+                id=str(vid), statuses=[s.id for s in r.statuses],
+                conclusions=[c for c in r.conclusions if c.id in about_victim],
+                undetermined=[u for u in r.undetermined if u.id in about_victim],
+                not_applicable=[n for n in r.not_applicable if n.id in about_victim],
+            ))
+        accused = []
+        for a in case.accused:
+            charges: dict[str, dict[str, Any]] = {}
+            for p in pairs:
+                if p.accused != a.id:
+                    continue
+                for c in (*p.result.conclusions, *p.result.undetermined):
+                    if c.kind is not Kind.CHARGE:
+                        continue
+                    entry = charges.setdefault(c.id, {
+                        "id": c.id, "title": c.title, "offense": c.offense,
+                        "penalty": getattr(c, "penalty", None)
+                        or self.rulebook.conclusions[c.id].penalty, "victims": {},
+                    })
+                    entry["victims"][p.victim] = c.status
+            accused.append(AccusedSummary(
+                id=a.id, roles=[r.value for r in a.roles] if a.roles is not None else None,
+                charges=[ChargeSummary(**charges[k]) for k in sorted(charges)],
+                charged_with=_values(a.charged_with), convicted_of=_values(a.convicted_of),
+            ))
+        seen: dict[tuple[str, str], Warning] = {}
+        for p in pairs:
+            for w in p.result.warnings:
+                seen.setdefault((w.code, w.message), w)
+        return CaseResult(
+            case_id=case_id, title=title, pairs=pairs, victims=victims, accused=accused,
+            presumptions=[self._presumptions[f] for f, _ in prepared.presumed],
+            warnings=list(seen.values()), stamp=self.stamp,
+        )
+
+    def warnings_for(self, effective: dict[str, Any], given: dict[str, Any]) -> list[Warning]:
+        """The rulebook's warnings whose condition holds on these facts."""
+        out: list[Warning] = []
+        as_of = self.stamp.as_of
+        for spec, atom in self._warnings:
+            facts = given if atom.op == "unknown" else effective
+            if atom.test(facts) is True:
+                def value(m: re.Match[str]) -> str:
+                    name = m.group(1)
+                    if name.startswith("as_of."):
+                        return as_of.get(name[6:], "")
+                    v = effective.get(name)
+                    return str(v) if not isinstance(v, dict) else \
+                        f"{v.get('min', '')}\u2013{v.get('max', '')}"
+                out.append(Warning(code=spec.code,
+                                   message=_PLACEHOLDER.sub(value, " ".join(spec.message.split()))))
+        return out
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _check_convictions(self, prepared: Prepared) -> None:
+        """A conviction of an offense whose every form of conduct is given as false cannot be."""
+        for k, pair in enumerate(prepared.pairs):
+            convicted = pair.given.get("accused.convicted_of") or ()
+            for offense in convicted:
+                forms = self._conduct_of.get(offense)
+                if not forms:
+                    continue
+                refuted = [next((p for p in form if pair.given.get(p) is False), None)
+                           for form in forms]
+                if all(refuted):
+                    who = f"accused '{pair.accused}': " if pair.accused else ""
+                    fields = sorted({p for p in refuted if p})
+                    raise FactError(
+                        f"{who}accused.convicted_of lists '{offense}', but "
+                        f"{', '.join(fields)} {'is' if len(fields) == 1 else 'are'} false: a "
+                        "conviction needs the conduct; correct one of them",
+                        field="accused.convicted_of",
+                        problems=(Problem(
+                            message=f"lists '{offense}', which {', '.join(fields)} = false "
+                            "contradicts", field="accused.convicted_of"),),
+                    )
+
+
+def _filled(item: Any, templates: Any, facts: dict[str, Any]) -> Any:
+    return item.model_copy(update={"derivations": fill_derivations(templates, facts)})
+
+
+def _values(items: Any) -> list[str] | None:
+    return None if items is None else [getattr(i, "value", i) for i in items]
+
+
+def _cites(rulebook: Rulebook, cites: Any) -> list[Any]:
+    from dmst.engine._plan import _citation
+
+    return [_citation(rulebook, c.quote, c.section or rulebook.meta.areas[0], c.statute)
+            for c in cites]
+
+
+def _conduct_by_offense(rulebook: Rulebook) -> dict[str, list[tuple[str, ...]]]:
+    """For each offense, the forms of conduct its charge rules require: per alternative, the
+    conduct facts that must be true (alternatives needing no conduct make the list empty)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for cid, spec in rulebook.conclusions.items():
+        if spec.kind is not Kind.CHARGE or spec.offense is None:
+            continue
+        for rule in rulebook.rules_for[cid]:
+            if rule.silent:
+                continue
+            for alt in rule.alternatives:
+                form = tuple(a.path for a in alt if getattr(a, "path", "").startswith(
+                    "accused.conduct.") and a.op == "is" and a.value is True)
+                out.setdefault(spec.offense, []).append(form)
+    return {o: forms for o, forms in out.items() if all(forms)}
+
+
+def as_case(case: Any) -> Scenario | Case:
+    """A :class:`Scenario` or :class:`Case` from a model or a mapping of facts (dotted keys
+    allowed); bad facts raise :class:`~dmst.errors.FactError`."""
+    if isinstance(case, (Scenario, Case)):
+        return case
+    facts = getattr(case, "facts", None)
+    if isinstance(facts, (Scenario, Case)):
+        return facts
+    if not isinstance(case, Mapping):
+        raise FactError(
+            f"facts must be a mapping of fact groups (victim, accused, ...), not "
+            f"{type(case).__name__}"
+        )
+    data = expand_dotted(case)
+    model = Case if is_case_shape(data) else Scenario
+    return model.parse(data)  # type: ignore[no-any-return]
