@@ -31,7 +31,17 @@ import durable_rules_engine as _dre
 from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Mode, weakest
 from dmst.engine._prepare import Prepared, entity_atoms
 from dmst.errors import EvaluationError, RulebookError
-from dmst.rules import PAIR, VICTIM, Certainty, FactAtom, LoadedRule, MatchAtom, RefAtom, Rulebook
+from dmst.rules import (
+    PAIR,
+    VICTIM,
+    Certainty,
+    FactAtom,
+    LoadedRule,
+    MatchAtom,
+    RefAtom,
+    Rulebook,
+    weighs,
+)
 
 __all__ = ["CompiledRuleset"]
 
@@ -48,6 +58,8 @@ class _Action:
     alternative: int
     mode: Mode
     slots: tuple[str, ...]
+    #: For each slot: whether the matched conclusion's certainty weakens the rule's.
+    weighed: tuple[bool, ...]
     unless: tuple[tuple[str, bool], ...]
     certainty: Certainty
     conclusion: str
@@ -91,6 +103,8 @@ class CompiledRuleset:
                         rule=rule.id, alternative=index, mode=mode,
                         slots=tuple(f"c{i}" for i, a in enumerate(alternative)
                                     if not isinstance(a, FactAtom)),
+                        weighed=tuple(weighs(a) for a in alternative
+                                      if not isinstance(a, FactAtom)),
                         unless=tuple((u, rulebook.entity[u] == VICTIM) for u in rule.rule.unless),
                         certainty=rule.certainty,
                         conclusion=rule.conclusion_id,
@@ -196,7 +210,8 @@ class CompiledRuleset:
         matched = tuple(tuple(found[s].split("|")[1:]) for s in action.slots)
         certainty = action.certainty
         if matched and certainty is Certainty.APPLIES:
-            certainty = weakest(out.certainty[(mode, c, e)] for c, e in matched)
+            certainty = weakest(out.certainty[(mode, c, e)]
+                                for (c, e), w in zip(matched, action.weighed) if w)
         target = victim if action.victim_level else entity
         firing = Firing(action.rule, action.alternative, mode, entity, matched,  # type: ignore[arg-type]
                         action.silent)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as _dt
 import re
 import threading
 from collections import OrderedDict
@@ -18,6 +20,7 @@ from dmst.engine.result import (
     AccusedSummary,
     CaseResult,
     ChargeSummary,
+    Deadline,
     PairResult,
     Presumption,
     Result,
@@ -126,6 +129,21 @@ class Engine:
         prepared = self.prepare(case, presume)
         return self._results(prepared, self.plan(prepared), as_case(case))
 
+    def evaluate_file(self, case: Any, *, presume: bool | None = None) -> Any:
+        """Evaluate a scenario file (:class:`~dmst.facts.load.CaseFile`): its case id and title
+        go into a case's result."""
+        model = as_case(case)
+        prepared = self.prepare(model, presume)
+        plan = self.plan(prepared)
+        if isinstance(model, Scenario):
+            return self.pair_result(prepared, plan, 0)
+        return self.case_result(prepared, plan, model, getattr(case, "case_id", None),
+                                getattr(case, "title", None))
+
+    def result_json(self, case: Any, *, presume: bool | None = None) -> bytes:
+        """The JSON of :meth:`evaluate_file`, as ``model_dump_json()`` writes it (UTF-8)."""
+        return self.evaluate_file(case, presume=presume).model_dump_json().encode()
+
     def evaluate_reference(self, case: Any, *, presume: bool | None = None) -> Any:
         """The same evaluation through the pure-Python reference evaluator (an oracle)."""
         prepared = self.prepare(case, presume)
@@ -141,9 +159,10 @@ class Engine:
         effective = pair.effective
         shown = {p: v for p, v in effective.items()
                  if p in pair.given or p in self.rulebook.meta.computed}
+        deadlines = self.deadlines(effective.get("dates.offense"))
         return Result.model_construct(
-            conclusions=[_filled(c, t, effective) for c, t in pp.conclusions],
-            statuses=[_filled(c, t, effective) for c, t in pp.statuses],
+            conclusions=[_filled(c, t, effective, deadlines) for c, t in pp.conclusions],
+            statuses=[_filled(c, t, effective, deadlines) for c, t in pp.statuses],
             undetermined=[
                 u.model_copy(update={"facts": {p: effective.get(p) for p in paths}})
                 if paths else u.model_copy()
@@ -157,6 +176,20 @@ class Engine:
             facts=shown,
             stamp=self.stamp.model_copy(deep=True),
         )
+
+    def deadlines(self, offense: str | None) -> dict[str, list[Deadline]]:
+        """The dates of each conclusion's deadlines, counted from the offense date."""
+        if offense is None:
+            return {}
+        start = _dt.date.fromisoformat(offense)
+        out: dict[str, list[Deadline]] = {}
+        for cid, spec in self.rulebook.conclusions.items():
+            for name in spec.deadline_after or ():
+                p = self.rulebook.parameter(name)
+                out.setdefault(cid, []).append(Deadline(
+                    date=_add_months(start, p.value).isoformat(), months=p.value,
+                    parameter=name, description=p.description))
+        return out
 
     def _results(self, prepared: Prepared, plan: Plan, model: Scenario | Case) -> Any:
         if isinstance(model, Scenario):
@@ -253,8 +286,20 @@ class Engine:
                     )
 
 
-def _filled(item: Any, templates: Any, facts: dict[str, Any]) -> Any:
-    return item.model_copy(update={"derivations": fill_derivations(templates, facts)})
+def _filled(item: Any, templates: Any, facts: dict[str, Any],
+            deadlines: dict[str, list[Deadline]]) -> Any:
+    update = {"derivations": fill_derivations(templates, facts)}
+    if item.id in deadlines:
+        update["deadlines"] = deadlines[item.id]
+    return item.model_copy(update=update)
+
+
+def _add_months(start: _dt.date, months: int) -> _dt.date:
+    """The same day ``months`` later (the month's last day where it has no such day)."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    last = calendar.monthrange(year, month + 1)[1]
+    return _dt.date(year, month + 1, min(start.day, last))
 
 
 def _values(items: Any) -> list[str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Status, status_of, weakest
 from dmst.engine._prepare import Prepared
@@ -25,9 +25,21 @@ from dmst.engine.result import (
     StatuteRef,
     Undetermined,
 )
-from dmst.rules import VICTIM, Certainty, FactAtom, Kind, LoadedRule, MatchAtom, Modality, Rulebook
+from dmst.rules import (
+    VICTIM,
+    Certainty,
+    FactAtom,
+    Kind,
+    LoadedRule,
+    MatchAtom,
+    Modality,
+    Rulebook,
+    weighs,
+)
 
-__all__ = ["KIND_ORDER", "PairPlan", "Plan", "Planner", "citations_for"]
+CONVICTIONS = "accused.convicted_of"
+
+__all__ = ["KIND_ORDER", "PairPlan", "PairView", "Plan", "Planner", "citations_for"]
 
 KIND_ORDER = {k: i for i, k in enumerate(
     [Kind.CHARGE, Kind.SENTENCING, Kind.CONSEQUENCE, Kind.DEFENSE_BARRED, Kind.PROTECTION,
@@ -37,9 +49,17 @@ KIND_ORDER = {k: i for i, k in enumerate(
 #: A derivation before its fact values: rule, alternative, certainty, fact paths, the
 #: conclusions relied on, the accused of the pair it came from.
 DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], str | None]
-#: A reason before its fact value: rule, condition, fact, parameter, conclusion, reasons below,
-#: citations.
-ReasonT = tuple[str, str, str | None, str | None, str | None, tuple[Any, ...], tuple[Citation, ...]]
+class ReasonT(NamedTuple):
+    """A reason before its fact value is filled in (see :class:`~dmst.engine.result.Reason`)."""
+
+    rule: str
+    condition: str
+    fact: str | None = None
+    parameter: str | None = None
+    conclusion: str | None = None
+    below: tuple[ReasonT, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    exception: bool = False
 
 
 def citations_for(rulebook: Rulebook, rules: list[LoadedRule]) -> list[Citation]:
@@ -108,13 +128,14 @@ class Planner:
     def plan(self, prepared: Prepared, firings: Firings) -> Plan:
         """The plan of a prepared case from its firings."""
         return Plan(firings, tuple(
-            _PairPlanning(self, prepared, firings, k).build()
+            PairView(self, prepared, firings, k).build()
             for k in range(len(prepared.pairs))
         ))
 
 
-class _PairPlanning:
-    """The planning of one pair's result (a helper object: the pair's context in one place)."""
+class PairView:
+    """One pair of a planned case: its facts' truths, the statuses of its conclusions, and the
+    parts of its result (also what why-not reads)."""
 
     def __init__(self, planner: Planner, prepared: Prepared, firings: Firings, k: int) -> None:
         self.p = planner
@@ -168,6 +189,10 @@ class _PairPlanning:
                 na = self.not_applicable(cid, entity)
                 if na is not None:
                     not_applicable.append(na)
+        # an entry whose every reason is another entry of the list says nothing more
+        listed = {na.id for na, _ in not_applicable}
+        not_applicable = [(na, t) for na, t in not_applicable
+                          if not all(r.conclusion in listed and not r.exception for r in t)]
         conclusions.sort(key=lambda t: _sort_key(t[0]))
         statuses.sort(key=lambda t: (self.rb.rules_for[t[0].id][0].level, t[0].id))
         undetermined.sort(key=lambda t: _sort_key(t[0]))
@@ -201,14 +226,15 @@ class _PairPlanning:
             rule = self.rb.by_id[f.rule]
             alternative = rule.alternatives[f.alternative]
             paths = tuple(sorted({a.path for a in alternative if isinstance(a, FactAtom)}))
+            conclusion_atoms = [a for a in alternative if not isinstance(a, FactAtom)]
             cert = weakest([rule.certainty, *(self.firings.certainty[(DEFINITE, *m)]
-                                               for m in f.matched)])
+                                               for m, a in zip(f.matched, conclusion_atoms)
+                                               if weighs(a))])
             accused = (self.prepared.pairs[int(f.entity[1:])].accused
                        if self.case and f.entity[0] == "p" and entity[0] == "v" else None)
             ids = tuple(m for m, _ in f.matched)
             templates.setdefault((f.rule, f.alternative, ids, accused),
                                  (f.rule, f.alternative, cert, paths, ids, accused))
-            conclusion_atoms = [a for a in alternative if not isinstance(a, FactAtom)]
             for atom, (m, _) in zip(conclusion_atoms, f.matched, strict=True):
                 if isinstance(atom, MatchAtom) and atom.scope:
                     applies_to.add(m)
@@ -219,8 +245,12 @@ class _PairPlanning:
         if certainty is Certainty.MAY_APPLY and not any(
             self.rb.by_id[f.rule].certainty is Certainty.MAY_APPLY for f in definite
         ):
-            hedged = {m for f in definite for m, e in f.matched
-                      if self.firings.certainty[(DEFINITE, m, e)] is Certainty.MAY_APPLY}
+            hedged = {
+                m for f in definite
+                for (m, e), a in zip(f.matched, [a for a in self.rb.by_id[f.rule].alternatives[
+                    f.alternative] if not isinstance(a, FactAtom)])
+                if weighs(a) and self.firings.certainty[(DEFINITE, m, e)] is Certainty.MAY_APPLY
+            }
         item = Conclusion.model_construct(
             id=cid, kind=spec.kind, title=spec.title, status=status, certainty=certainty,
             rule=fired[0], role=spec.role, offense=spec.offense, penalty=spec.penalty,
@@ -279,19 +309,30 @@ class _PairPlanning:
         )
         return item, paths
 
-    def missing(self, cid: str, entity: str) -> frozenset[str]:
-        """The unknown facts (given paths) that could decide an undetermined instance."""
+    def missing(self, cid: str, entity: str, rules: frozenset[str] | None = None
+                ) -> frozenset[str]:
+        """The unknown facts (given paths) that could decide an undetermined instance (through
+        ``rules`` only, when given)."""
         key = (cid, entity)
-        if key in self._missing:
+        if rules is None and key in self._missing:
             return self._missing[key]
-        self._missing[key] = frozenset()  # guards against re-entry; the rulebook has no cycles
+        if rules is None:
+            self._missing[key] = frozenset()  # guards against re-entry; no cycles in the rules
         out: set[str] = set()
         facts = self.rb.facts
-        possible = self.firings.of(cid, entity, POSSIBLE)
+        possible = [f for f in self.firings.of(cid, entity, POSSIBLE)
+                    if rules is None or f.rule in rules]
         # Facts that could make a decided rule hold are what decide it; the source's silence
         # only matters when no decided rule can hold.
         decided = [f for f in possible if not f.silent]
+        # Where one firing of a rule alternative matched only conclusions that already apply,
+        # the other conclusions that alternative could match decide nothing: only its facts do.
+        settled = {(f.rule, f.alternative) for f in decided or possible
+                   if all(self.firings.holds(DEFINITE, *m) for m in f.matched)}
         for f in decided or possible:
+            if (f.rule, f.alternative) in settled and not all(
+                    self.firings.holds(DEFINITE, *m) for m in f.matched):
+                continue
             rule = self.rb.by_id[f.rule]
             given = self.given(f.entity)
             for atom in rule.alternatives[f.alternative]:
@@ -310,6 +351,8 @@ class _PairPlanning:
                 ue = self.victim_entity if self.rb.entity[u] == VICTIM else f.entity
                 if self.firings.holds(POSSIBLE, u, ue) and not self.firings.holds(DEFINITE, u, ue):
                     out |= self.missing(u, ue)
+        if rules is not None:
+            return frozenset(out)
         self._missing[key] = frozenset(out)
         return self._missing[key]
 
@@ -318,17 +361,31 @@ class _PairPlanning:
     def not_applicable(self, cid: str, entity: str
                        ) -> tuple[NotApplicable, tuple[ReasonT, ...]] | None:
         spec = self.rb.conclusions[cid]
-        if spec.kind not in (Kind.PROTECTION, Kind.CHARGE) or cid not in self.rb.decided:
+        if spec.kind not in (Kind.PROTECTION, Kind.CHARGE, Kind.CONSEQUENCE) \
+                or cid not in self.rb.decided:
             return None
         if spec.modality is Modality.NOT_AVAILABLE:
             return None  # that a denial does not apply is no news
         reasons = self.reasons(cid, entity, 2)
         if not reasons:
             return None
-        if spec.kind is Kind.CHARGE and not any(
-            r[3] is not None for r in _flat(reasons)
+        if spec.kind is Kind.CHARGE:
+            # a charge is listed only where a threshold rules it out, and for that reason
+            reasons = tuple(r for r in reasons if r.parameter is not None)
+            if not reasons:
+                return None
+        elif spec.kind is Kind.CONSEQUENCE:
+            # a consequence only where the convictions given rule it out
+            reasons = tuple(r for r in reasons if r.fact == CONVICTIONS)
+            if not reasons:
+                return None
+        elif spec.topic is not None and any(
+            self.rb.conclusions[c].topic == spec.topic
+            and self.rb.conclusions[c].modality is not Modality.NOT_AVAILABLE
+            and status_of(self.firings, c, self.entity_of(c)).holds
+            for c in self.rb.conclusions
         ):
-            return None  # a charge is listed only where a threshold rules it out
+            return None  # the victim has what it gives by another route
         item = NotApplicable.model_construct(
             id=cid, kind=spec.kind, title=spec.title, status=Status.DOES_NOT_APPLY,
             role=spec.role, offense=spec.offense, because=[],
@@ -352,12 +409,12 @@ class _PairPlanning:
                 for u in rule.rule.unless:
                     ue = victim if self.rb.entity[u] == VICTIM else anchor
                     if self.firings.holds(DEFINITE, u, ue):
-                        out.setdefault((u, None), (rule.id, self.rb.conclusions[u].title, None,
-                                                   None, u, (), ()))
+                        out.setdefault((u, None), ReasonT(
+                            rule.id, self.rb.conclusions[u].title, conclusion=u, exception=True))
                 for alt in rule.alternatives:
                     reason = self.failing(rule, alt, anchor, depth)
                     if reason is not None:
-                        out.setdefault((reason[1], reason[2]), reason)
+                        out.setdefault((reason.condition, reason.fact), reason)
         return tuple(out.values())
 
     def failing(self, rule: LoadedRule, alt: tuple[Any, ...], anchor: str, depth: int
@@ -367,7 +424,8 @@ class _PairPlanning:
             if isinstance(atom, FactAtom) and self.truth(atom, anchor) is False:
                 cites = ((self.p._param_cites[atom.param],) if atom.param in self.p._param_cites
                          else tuple(self.p.citations((rule.id,))[:1]))
-                return (rule.id, self.rb.describe(atom), atom.path, atom.param, None, (), cites)
+                return ReasonT(rule.id, self.rb.describe(atom), atom.path, atom.param,
+                               citations=cites)
         for atom in alt:
             if isinstance(atom, FactAtom):
                 continue
@@ -377,21 +435,12 @@ class _PairPlanning:
             if not any(self.firings.holds(POSSIBLE, *i) for i in instances):
                 if len(targets) == 1:
                     below = self.reasons(*instances[0], depth - 1) if depth > 0 else ()
-                    return (rule.id, self.rb.conclusions[targets[0]].title, None, None,
-                            targets[0], below, ())
-                return (rule.id, f"no {self.rb.describe(atom)} applies", None, None, None, (),
-                        ())
+                    return ReasonT(rule.id, self.rb.conclusions[targets[0]].title,
+                                   conclusion=targets[0], below=below)
+                return ReasonT(rule.id, f"no {self.rb.describe(atom)} applies")
         return None
 
     # -- filling -------------------------------------------------------------------------------
-
-
-def _flat(reasons: tuple[ReasonT, ...]) -> list[ReasonT]:
-    out: list[ReasonT] = []
-    for r in reasons:
-        out.append(r)
-        out.extend(_flat(r[5]))
-    return out
 
 
 def _sort_key(c: Any) -> tuple[Any, ...]:
@@ -410,9 +459,10 @@ def fill_derivations(templates: tuple[DerivationT, ...], facts: dict[str, Any]
 
 def fill_reasons(templates: tuple[ReasonT, ...], facts: dict[str, Any]) -> list[Reason]:
     return [
-        Reason.model_construct(rule=rule, condition=cond, fact=fact,
-                               value=facts.get(fact) if fact else None, parameter=param,
-                               conclusion=conclusion, because=fill_reasons(below, facts),
-                               citations=list(cites))
-        for rule, cond, fact, param, conclusion, below, cites in templates
+        Reason.model_construct(rule=r.rule, condition=r.condition, fact=r.fact,
+                               value=facts.get(r.fact) if r.fact else None,
+                               parameter=r.parameter, conclusion=r.conclusion,
+                               exception=r.exception, because=fill_reasons(r.below, facts),
+                               citations=list(r.citations))
+        for r in templates
     ]

@@ -9,7 +9,7 @@ import itertools
 
 from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Instance, Mode, weakest
 from dmst.engine._prepare import Prepared
-from dmst.rules import PAIR, VICTIM, Atom, FactAtom, LoadedRule, Rulebook
+from dmst.rules import PAIR, VICTIM, Atom, FactAtom, LoadedRule, Rulebook, weighs
 
 __all__ = ["evaluate_reference"]
 
@@ -50,8 +50,10 @@ def _fire(rulebook: Rulebook, rule: LoadedRule, index: dict[FactAtom, int],
         choices = _choices(rulebook, alternative, index, truths, entity, victim, mode, out)
         if choices is None:
             continue
+        weighed = [weighs(a) for a in alternative if not isinstance(a, FactAtom)]
         for matched in itertools.product(*choices):
-            certainty = weakest([rule.certainty, *(out.certainty[(mode, c, e)] for c, e in matched)])
+            certainty = weakest([rule.certainty, *(out.certainty[(mode, c, e)]
+                                                   for (c, e), w in zip(matched, weighed) if w)])
             out.add(rule.conclusion_id, target,
                     Firing(rule.id, number, mode, entity, tuple(matched), rule.silent), certainty)
 

@@ -25,6 +25,7 @@ __all__ = [
     "ChargeSummary",
     "Citation",
     "Conclusion",
+    "Deadline",
     "Derivation",
     "NotApplicable",
     "PairResult",
@@ -80,6 +81,15 @@ class Derivation(_Out):
     )
 
 
+class Deadline(_Out):
+    """A date by which something must be done, counted from the offense date."""
+
+    date: str = Field(description="The date (YYYY-MM-DD).")
+    months: int = Field(description="Months from the offense date.")
+    parameter: str = Field(description="The rulebook parameter that gives the period.")
+    description: str
+
+
 class Conclusion(_Out):
     """A conclusion that applies (or may apply) on the facts given."""
 
@@ -97,6 +107,10 @@ class Conclusion(_Out):
     penalty: Penalty | None = None
     modality: Modality | None = None
     deadline: str | None = None
+    deadlines: list[Deadline] = Field(
+        default_factory=list,
+        description="The deadline's dates, where the offense date is given.",
+    )
     topic: str | None = None
     applies_to: list[str] = Field(
         default_factory=list,
@@ -152,8 +166,10 @@ class Reason(_Out):
     parameter: str | None = Field(None, description="The rulebook parameter of the threshold.")
     conclusion: str | None = Field(
         None, description="For a condition on another conclusion: that conclusion, which does "
-        "not apply (its own reasons follow in 'because')."
+        "not apply (its own reasons follow in 'because'), or, with 'exception', which applies "
+        "and overrides the rule."
     )
+    exception: bool = Field(False, description="The conclusion named overrides the rule.")
     because: list[Reason] = Field(default_factory=list)
     citations: list[Citation] = Field(
         default_factory=list, description="Where the source states the condition."

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from dmst._yaml import YamlProblem, load_yaml
-from dmst.errors import FactError, Problem, SourceFileError
+from dmst.errors import DmstError, FactError, Problem, SourceFileError
 from dmst.facts.model import Case, Facts, Scenario
 from dmst.facts.paths import expand_dotted
 
@@ -37,6 +37,7 @@ __all__ = [
     "no_duplicate_keys",
     "parse_case",
     "parse_json",
+    "parse_line",
 ]
 
 #: Scenario files larger than this are refused before they are read.
@@ -206,6 +207,17 @@ def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = Fal
         return CaseFile.model_validate(data)
     except ValidationError as exc:
         raise fact_error(exc, data, name=name, text=text) from None
+
+
+def parse_line(raw: bytes | str, *, name: str = "<input>", line: int | None = None) -> CaseFile:
+    """Parse one JSON line of a batch (a scenario file's content as one JSON object) into a
+    :class:`CaseFile`; every problem is an :class:`~dmst.errors.InputError` naming ``name`` and
+    ``line``, worded as for scenario files."""
+    try:
+        return parse_case(raw, name=name, json_only=True)
+    except DmstError as exc:
+        raise type(exc)(exc.message, file=name, line=line, field=exc.field,
+                        problems=exc.problems) from None
 
 
 def _a(noun: str) -> str:

@@ -1,7 +1,7 @@
 """The rulebook: the law as cited rules (YAML files beside this module) and the code that reads
 and checks them. ``load_rulebook()`` gives a checked :class:`Rulebook`."""
 
-from dmst.rules._atoms import PAIR, VICTIM, Atom, Entity, FactAtom, MatchAtom, RefAtom
+from dmst.rules._atoms import PAIR, VICTIM, Atom, Entity, FactAtom, MatchAtom, RefAtom, weighs
 from dmst.rules._book import LoadedRule, Rulebook
 from dmst.rules._loader import load_rulebook
 from dmst.rules._model import (
@@ -37,4 +37,5 @@ __all__ = [
     "Source",
     "load_rulebook",
     "normalize",
+    "weighs",
 ]

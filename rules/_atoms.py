@@ -19,7 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["PAIR", "VICTIM", "Atom", "Entity", "FactAtom", "MatchAtom", "RefAtom", "fact_entity"]
+__all__ = [
+    "PAIR",
+    "VICTIM",
+    "Atom",
+    "Entity",
+    "FactAtom",
+    "MatchAtom",
+    "RefAtom",
+    "fact_entity",
+    "weighs",
+]
 
 Entity = Literal["pair", "victim"]
 PAIR: Entity = "pair"
@@ -110,6 +120,8 @@ class MatchAtom:
     role: str | None
     #: True for a rule's scope: the result lists every matching conclusion.
     scope: bool = False
+    #: True where the match only says where the rule is relevant (its certainty is its own).
+    relevance: bool = False
 
     def matches(self, kind: str, offense: str | None, role: str | None) -> bool:
         return (
@@ -128,3 +140,8 @@ class MatchAtom:
 
 
 Atom = FactAtom | RefAtom | MatchAtom
+
+
+def weighs(atom: Atom) -> bool:
+    """Whether the certainty of the conclusions an atom matches weakens the rule's own."""
+    return not (isinstance(atom, MatchAtom) and atom.relevance)

@@ -208,6 +208,13 @@ def _parameters(rules: list[LoadedRule], meta: RulebookMeta, source: Source) -> 
     used = {a.param for r in rules for alt in r.alternatives for a in alt
             if isinstance(a, FactAtom) and a.param}
     used |= {w.when.value for w in meta.warnings if isinstance(w.when.value, str)}
+    for r in rules:
+        for name in (r.spec.deadline_after or []) if isinstance(r.rule.then, ConclusionSpec) else []:
+            used.add(name)
+            if name not in meta.parameters:
+                yield r.file, r.id, _unknown("parameter", name, meta.parameters)
+            elif meta.parameters[name].unit != "months":
+                yield r.file, r.id, f"deadline parameter '{name}' is not in months"
     for name, p in meta.parameters.items():
         used |= set(p.sum or ())
     for name, p in meta.parameters.items():

@@ -183,13 +183,13 @@ def _alternatives(rule: Rule, meta: RulebookMeta) -> Iterator[tuple[Atom, ...]]:
         kind = s.kind.value if s.kind else None
         if s.convicted:
             parts.append([
-                (MatchAtom(kind, (o,), s.role, True),
+                (MatchAtom(kind, (o,), s.role, True, s.relevance),
                  FactAtom(CONVICTIONS, "has", o, unknown_holds=True))
                 for o in s.offense or ()
             ])
         else:
             parts.append([(MatchAtom(kind, tuple(s.offense) if s.offense else None, s.role,
-                                     True),)])
+                                     True, s.relevance),)])
     if rule.always:
         yield ()
         return

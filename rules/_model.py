@@ -183,6 +183,12 @@ class ConclusionRef(_Strict):
     offense: list[str] | None = None
     role: Role | None = None
     convicted: bool = False
+    relevance: bool = Field(
+        False,
+        description="The conclusions matched only say where the rule is relevant: the rule's "
+        "certainty is its own sentence's, not weakened by a charge that only may apply (a "
+        "barred defense is barred whether or not the charge is brought).",
+    )
 
     @model_validator(mode="after")
     def _some_target(self) -> ConclusionRef:
@@ -238,6 +244,11 @@ class ConclusionSpec(_Strict):
     penalty: Penalty | None = None
     modality: Modality | None = None
     deadline: str | None = None
+    deadline_after: list[str] | None = Field(
+        None,
+        description="Parameters (in months) whose periods, counted from the offense date, give "
+        "the deadline's dates in a result.",
+    )
     topic: str | None = Field(
         None,
         description="What the conclusion is about (rape_shield, restitution, ...): conclusions on "

@@ -11,16 +11,8 @@ input order::
 (with ``"file": "name.yaml"`` after ``line`` for a directory). A blank or bad line gets an error
 line and the run goes on: lines in = lines out.
 
-Speed. One :class:`~dmst.engine.engine.Engine` serves the whole run. A result depends only on the
-flattened facts, and its *shape* only on the legal signature (the truth value of every fact
-condition) and on which sources of computed facts are known: fact values appear in it only as
-values (the facts given, the facts each derivation used) and in the warnings. So from the second
-scenario with a given shape on, the result's JSON is kept as a template with those values cut
-out, and later scenarios of that shape are written by pasting their values in: no rule network,
-no result model, no serialisation. A template is kept only if filling it with the facts it was
-made from gives back the full evaluation byte for byte. The same facts seen again (whatever the
-title) skip validation too. Every cache is bounded (in bytes), so memory stays flat however long
-the input.
+Speed. One :class:`~dmst.engine.Engine` serves the whole run, and its cache of legal
+signatures; this module only reads, writes, reports progress and runs workers.
 
 Safety. Output is written in whole lines only, in chunks, with interrupt signals held off during
 each write; a file the run creates is cut back to its last complete line if a write fails.
@@ -32,33 +24,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import stat
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import ValidationError
-
-from dmst.engine.build import warnings_for
-from dmst.engine.engine import Engine
-from dmst.engine.result import Conclusion, Result, Warning
+from dmst.engine._engine import Engine
 from dmst.errors import DmstError, EvaluationError, SourceFileError
-from dmst.facts.load import (
-    MAX_FILE_BYTES,
-    CaseFile,
-    DuplicateKey,
-    fact_error,
-    load_case_file,
-    no_duplicate_keys,
-)
-from dmst.facts.model import Scenario
-from dmst.facts.paths import FACTS, flatten
+from dmst.facts.load import MAX_FILE_BYTES, load_case_file, parse_line
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -82,9 +60,6 @@ SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 _READ_BLOCK = 1 << 20
 _FLUSH_BYTES = 1 << 20
-_TEMPLATE_BUDGET = 32 << 20
-_FACTS_BUDGET = 16 << 20
-_SEEN_KEYS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -110,149 +85,22 @@ class Summary:
         return self.ok + self.failed
 
 
-# --- caches ---------------------------------------------------------------------------------
-
-
-class _Budget:
-    """A least-recently-used mapping bounded by the total size of its values, in bytes."""
-
-    def __init__(self, budget: int) -> None:
-        self._budget = budget
-        self._used = 0
-        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
-
-    def get(self, key: Any) -> Any:
-        hit = self._items.get(key)
-        if hit is None:
-            return None
-        self._items.move_to_end(key)
-        return hit[0]
-
-    def put(self, key: Any, value: Any, size: int) -> None:
-        if size > self._budget:
-            return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._used -= old[1]
-        self._items[key] = (value, size)
-        self._used += size
-        while self._used > self._budget:
-            _, (_, dropped) = self._items.popitem(last=False)
-            self._used -= dropped
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-_SLOT = "@@dmst-slot-{}@@"
-_WARN = "@@dmst-warnings@@"
-_FACTS = "@@dmst-facts@@"
-_SLOT_RE = re.compile(
-    rb'"@@dmst-slot-(\d+)@@"'
-    rb'|\[\{"code":"' + re.escape(_WARN.encode()) + rb'","message":""\}\]'
-    rb'|\{"' + re.escape(_FACTS.encode()) + rb'":0\}'
-)
-_WARNINGS_SLOT = -1
-_FACTS_SLOT = -2
-
-
-class _Template:
-    """A result's JSON with its fact values, its facts and its warnings cut out.
-
-    ``slots[i]`` says what goes between ``fragments[i]`` and ``fragments[i + 1]``: the value of
-    fact ``paths[slots[i]]``, the warnings, or the facts.
-    """
-
-    __slots__ = ("fragments", "paths", "size", "slots")
-
-    def __init__(self, fragments: list[bytes], slots: list[int], paths: tuple[str, ...]) -> None:
-        self.fragments = fragments
-        self.slots = slots
-        self.paths = paths
-        self.size = sum(map(len, fragments)) + 64 * len(slots)
-
-    def fill(self, facts: dict[str, Any], warnings: bytes) -> bytes:
-        """The result JSON for these facts; KeyError if a fact the template needs is unknown."""
-        paths = self.paths
-        parts = [self.fragments[0]]
-        for slot, fragment in zip(self.slots, self.fragments[1:], strict=True):
-            if slot >= 0:
-                parts.append(_value_json(facts[paths[slot]]))
-            elif slot == _WARNINGS_SLOT:
-                parts.append(warnings)
-            else:
-                parts.append(_facts_json(facts))
-            parts.append(fragment)
-        return b"".join(parts)
-
-
-def _value_json(value: Any) -> bytes:
-    if value is True:
-        return b"true"
-    if value is False:
-        return b"false"
-    kind = type(value)
-    if kind is int:
-        return str(value).encode()
-    if kind is str and _PLAIN.fullmatch(value):  # dates, choices
-        return b'"' + value.encode() + b'"'
-    return _COMPACT(value).encode()
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_.:+ -]*")
-#: JSON as pydantic writes it (no spaces, UTF-8 kept); one encoder, made once.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _facts_json(facts: dict[str, Any]) -> bytes:
-    return _COMPACT(facts).encode()
-
-
-def _make_template(text: bytes, paths: tuple[str, ...]) -> _Template | None:
-    fragments: list[bytes] = []
-    slots: list[int] = []
-    last = 0
-    for m in _SLOT_RE.finditer(text):
-        fragments.append(text[last:m.start()])
-        if m.group(1) is not None:
-            slots.append(int(m.group(1)))
-        else:
-            slots.append(_WARNINGS_SLOT if m.group(0).startswith(b"[") else _FACTS_SLOT)
-        last = m.end()
-    fragments.append(text[last:])
-    if slots.count(_WARNINGS_SLOT) != 1 or slots.count(_FACTS_SLOT) != 1 \
-            or any(s >= len(paths) for s in slots):
-        return None
-    return _Template(fragments, slots, paths)
-
-
 # --- one process: items to output lines ----------------------------------------------------
 
 
 class BatchEvaluator:
     """Turns input items into output lines with one engine; counts successes and failures.
 
-    ``source`` names the input in error entries (``error.file``). Not thread-safe: use one per
-    thread (they may share the engine).
+    ``source`` names the input in error entries (``error.file``); ``presume=False`` evaluates
+    strictly. Not thread-safe: use one per thread (they may share the engine).
     """
 
     def __init__(self, engine: Engine | None = None, *, source: str = "<input>",
-                 template_budget: int = _TEMPLATE_BUDGET,
-                 facts_budget: int = _FACTS_BUDGET) -> None:
+                 presume: bool | None = None) -> None:
         self.engine = engine if engine is not None else Engine()
         self.source = source
+        self.presume = presume
         self.summary = Summary()
-        self._templates = _Budget(template_budget)
-        self._facts = _Budget(facts_budget)
-        self._warnings: dict[tuple[tuple[str, str], ...], bytes] = {}
-        self._decoder = json.JSONDecoder(object_pairs_hook=no_duplicate_keys)
-        # which sources of computed facts are known changes what an undetermined conclusion
-        # is said to miss: part of a template's key, with the signature
-        self._sources = tuple(sorted({p for spec in FACTS.values() for p in spec.computed_from}))
-        self._use_templates = True
-        self._seen: set[int] = set()
-
-    # the output line, from the item ---------------------------------------------------------
 
     def line(self, number: int, item: Item) -> bytes:
         """The output line (ending in a newline) for input item ``number`` (1-based)."""
@@ -281,165 +129,21 @@ class BatchEvaluator:
         for number, item in enumerate(items, start):
             yield line(number, item)
 
-    # the result JSON ------------------------------------------------------------------------
-
     def _result(self, number: int, item: Item) -> bytes:
         if isinstance(item, Path):
-            scenario = load_case_file(item).facts
-            return self.result_json(scenario, flatten(scenario))
-        if isinstance(item, LineTooLong):
+            case = load_case_file(item)
+        elif isinstance(item, LineTooLong):
             raise SourceFileError(
                 f"the line is {item.size:,} bytes; a line is limited to {MAX_LINE_BYTES:,} bytes",
                 file=self.source, line=number,
             )
-        data = self._parse_line(number, item)
-        facts = data.get("facts")
-        key = None
-        if type(facts) is dict and _plain_rest(data):
-            # the same facts give the same result: skip validating and flattening them again
-            key = json.dumps(facts)
-            hit = self._facts.get(key)
-            if hit is not None:
-                template_key, flat, warnings = hit
-                template = self._templates.get(template_key)
-                if template is not None:
-                    return template.fill(flat, warnings)  # type: ignore[no-any-return]
-                return self.result_json(facts, flat)
-        try:
-            case = CaseFile.model_validate(data)
-        except ValidationError as exc:
-            error = fact_error(exc, data, name=self.source)
-            raise type(error)(error.message, file=self.source, line=number, field=error.field,
-                              problems=error.problems) from None
-        flat = flatten(case.facts)
-        result = self.result_json(case.facts, flat)
-        if key is not None and self._use_templates:
-            entry = (self._template_key(flat), flat, self._warnings_json(flat))
-            self._facts.put(key, entry, 4 * len(key) + 512)
-        return result
-
-    def _parse_line(self, number: int, item: bytes | str) -> dict[str, Any]:
-        try:
-            text = item.decode("utf-8") if isinstance(item, bytes) else item
-        except UnicodeDecodeError as exc:
-            raise SourceFileError(
-                f"not UTF-8 text (byte 0x{item[exc.start]:02x} at column {exc.start + 1}); "
-                "write the input as UTF-8",
-                file=self.source, line=number,
-            ) from None
-        text = text.rstrip("\r\n")
-        if not text.strip():
-            raise SourceFileError(
-                "blank line; every line must be a JSON object with 'facts'",
-                file=self.source, line=number,
-            )
-        try:
-            data = self._decoder.decode(text)
-        except json.JSONDecodeError as exc:
-            raise SourceFileError(
-                f"not valid JSON: {exc.msg} (column {exc.colno}); every line must be one JSON "
-                "object with 'facts'",
-                file=self.source, line=number,
-            ) from None
-        except DuplicateKey as exc:
-            raise SourceFileError(f"duplicate key '{exc}'; give each key once",
-                                  file=self.source, line=number) from None
-        except RecursionError:
-            raise SourceFileError("the line is nested too deeply; a scenario is a few levels "
-                                  "of mappings", file=self.source, line=number) from None
-        if not isinstance(data, dict):
-            kind = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-                type(data), "a number")
-            raise SourceFileError(
-                f"the line is {kind}; every line must be a JSON object with 'facts' (and "
-                "optional title, narrative, expected)",
-                file=self.source, line=number,
-            )
-        return data
-
-    def _template_key(self, facts: dict[str, Any]) -> tuple[Any, ...]:
-        return self.engine.signature(facts) + tuple(p in facts for p in self._sources)
-
-    def result_json(self, scenario: Scenario | Mapping[str, Any], facts: dict[str, Any]
-                    ) -> bytes:
-        """The result JSON, as ``engine.evaluate(scenario).model_dump_json()`` writes it;
-        ``facts`` are the scenario's flattened facts."""
-        if not self._use_templates:
-            return self.engine.evaluate(scenario).model_dump_json().encode()
-        key = self._template_key(facts)
-        template = self._templates.get(key)
-        if template is None:
-            marker = hash(key)
-            if marker not in self._seen:  # a template pays off from the second time on
-                if len(self._seen) >= _SEEN_KEYS:
-                    self._seen.clear()
-                self._seen.add(marker)
-                return self.engine.evaluate(scenario).model_dump_json().encode()
-            return self._first(key, scenario, facts)
-        try:
-            return template.fill(facts, self._warnings_json(facts))  # type: ignore[no-any-return]
-        except KeyError:  # the signature makes this impossible; should it happen, never guess
-            self._use_templates = False
-            return self.engine.evaluate(scenario).model_dump_json().encode()
-
-    def _warnings_json(self, facts: dict[str, Any]) -> bytes:
-        warnings = warnings_for(self.engine.rulebook, facts)
-        if not warnings:
-            return b"[]"
-        key = tuple((w.code, w.message) for w in warnings)
-        text = self._warnings.get(key)
-        if text is None:
-            text = b"[" + b",".join(w.model_dump_json().encode() for w in warnings) + b"]"
-            if len(self._warnings) < 1024:
-                self._warnings[key] = text
-        return text
-
-    def _first(self, key: tuple[Any, ...], scenario: Scenario | Mapping[str, Any],
-               facts: dict[str, Any]) -> bytes:
-        """Evaluate in full, and keep the result as a template for the key if filling the
-        template with these facts gives back exactly the same bytes."""
-        result = self.engine.evaluate(scenario)
-        direct = result.model_dump_json().encode()
-        paths = tuple(facts)
-        template = _make_template(_shape(result, paths).model_dump_json().encode(), paths)
-        if template is not None:
-            try:
-                same = template.fill(facts, self._warnings_json(facts)) == direct
-            except KeyError:
-                same = False
-            if same:
-                self._templates.put(key, template, template.size)
-        return direct
+        else:
+            case = parse_line(item, name=self.source, line=number)
+        return self.engine.result_json(case, presume=self.presume)
 
 
-def _shape(result: Result, paths: tuple[str, ...]) -> Result:
-    """The result with every known fact value, the facts and the warnings replaced by markers."""
-    marks = {p: _SLOT.format(i) for i, p in enumerate(paths)}
-
-    def marked(c: Conclusion) -> Conclusion:
-        if not c.derivations:
-            return c
-        return c.model_copy(update={"derivations": [
-            d.model_copy(update={"facts": {p: None if v is None else marks.get(p, v)
-                                           for p, v in d.facts.items()}})
-            for d in c.derivations
-        ]})
-
-    return result.model_copy(update={
-        "conclusions": [marked(c) for c in result.conclusions],
-        "statuses": [marked(c) for c in result.statuses],
-        "warnings": [Warning(code=_WARN, message="")],
-        "facts": {_FACTS: 0},
-    })
-
-
-def _plain_rest(data: dict[str, Any]) -> bool:
-    """True when every key but ``facts`` is a title or narrative given as text (or null), so
-    that validating the facts alone validates the line."""
-    for k, v in data.items():
-        if k != "facts" and not (k in ("title", "narrative") and (v is None or type(v) is str)):
-            return False
-    return True
+#: JSON as pydantic writes it (no spaces, UTF-8 kept); one encoder, made once.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _error_json(error: DmstError) -> bytes:
@@ -447,13 +151,14 @@ def _error_json(error: DmstError) -> bytes:
 
 
 def evaluate_lines(lines: Iterable[Item], engine: Engine | None = None, *,
-                   source: str = "<input>", start: int = 1) -> Iterator[bytes]:
+                   source: str = "<input>", start: int = 1,
+                   presume: bool | None = None) -> Iterator[bytes]:
     """One output line (UTF-8 JSON ending in a newline) for each input line, in order.
 
     ``lines`` are JSON lines (bytes or text, with or without their newline), scenario file
     paths, or :class:`LineTooLong`; ``source`` names the input in error entries.
     """
-    return BatchEvaluator(engine, source=source).lines(lines, start)
+    return BatchEvaluator(engine, source=source, presume=presume).lines(lines, start)
 
 
 # --- reading input --------------------------------------------------------------------------
@@ -681,7 +386,7 @@ Progress = Callable[[Summary, Input], None]
 def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path | IO[bytes], *,
               jobs: int = 1, engine: Engine | None = None, progress: Progress | None = None,
               engine_factory: Callable[[], Engine] = Engine, summary: Summary | None = None,
-              chunk_lines: int = 256) -> Summary:
+              chunk_lines: int = 256, presume: bool | None = None) -> Summary:
     """Evaluate every scenario of ``source`` (a JSONL file, a directory of scenario files, a
     binary stream, or an :class:`Input`) and write one JSON line for each to ``output`` (a file
     descriptor, a binary stream, or a path to create).
@@ -704,10 +409,10 @@ def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path |
         try:
             if jobs > 1:
                 _run_parallel(reader, sink, summary, jobs, engine_factory, progress,
-                              chunk_lines)
+                              chunk_lines, presume)
             else:
                 evaluator = BatchEvaluator(engine if engine is not None else engine_factory(),
-                                           source=reader.name)
+                                           source=reader.name, presume=presume)
                 evaluator.summary = summary
                 _run_serial(reader, sink, evaluator, progress)
         finally:
@@ -767,11 +472,11 @@ def _run_serial(source: Input, sink: LineSink, evaluator: BatchEvaluator,
 _worker: BatchEvaluator | None = None  # in a worker process only, made by _init_worker
 
 
-def _init_worker(factory: Callable[[], Engine], source: str) -> None:
+def _init_worker(factory: Callable[[], Engine], source: str, presume: bool | None) -> None:
     global _worker
     # Ctrl-C reaches the whole process group: the parent stops the run, workers just end
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker = BatchEvaluator(factory(), source=source)
+    _worker = BatchEvaluator(factory(), source=source, presume=presume)
 
 
 def _weight(item: Item) -> int:
@@ -814,18 +519,20 @@ def _sized_chunks(items: Iterable[Item], size: int, weights: deque[int]
 
 def evaluate_parallel(items: Iterable[Item], jobs: int, *, source: str = "<input>",
                       engine_factory: Callable[[], Engine] = Engine,
-                      chunk_lines: int = 256) -> Iterator[tuple[bytes, int, int]]:
+                      chunk_lines: int = 256, presume: bool | None = None
+                      ) -> Iterator[tuple[bytes, int, int]]:
     """Evaluate ``items`` in ``jobs`` worker processes, each with its own engine; yield
     ``(output lines, ok, failed)`` per chunk of ``chunk_lines`` items, in input order.
 
     At most ``2 * jobs`` chunks are in flight, so memory stays bounded however long the input.
     ``engine_factory`` must be picklable (a class or a module-level function).
     """
-    return _evaluate_chunks(_chunks(items, chunk_lines), jobs, source, engine_factory)
+    return _evaluate_chunks(_chunks(items, chunk_lines), jobs, source, engine_factory, presume)
 
 
 def _evaluate_chunks(chunks: Iterable[tuple[int, list[Item]]], jobs: int, source: str,
-                     engine_factory: Callable[[], Engine]) -> Iterator[tuple[bytes, int, int]]:
+                     engine_factory: Callable[[], Engine], presume: bool | None = None
+                     ) -> Iterator[tuple[bytes, int, int]]:
     import multiprocessing
 
     # forkserver: workers start from a clean server process that has dmst imported already
@@ -834,7 +541,8 @@ def _evaluate_chunks(chunks: Iterable[tuple[int, list[Item]]], jobs: int, source
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["dmst.batch"])
-    with context.Pool(jobs, initializer=_init_worker, initargs=(engine_factory, source)) as pool:
+    with context.Pool(jobs, initializer=_init_worker,
+                      initargs=(engine_factory, source, presume)) as pool:
         window: deque[Any] = deque()
         for start, chunk in chunks:
             window.append(pool.apply_async(_work, (start, chunk)))
@@ -846,11 +554,12 @@ def _evaluate_chunks(chunks: Iterable[tuple[int, list[Item]]], jobs: int, source
 
 def _run_parallel(source: Input, sink: LineSink, summary: Summary, jobs: int,
                   engine_factory: Callable[[], Engine], progress: Progress | None,
-                  chunk_lines: int) -> None:
+                  chunk_lines: int, presume: bool | None = None) -> None:
     tick = _Ticker(progress, summary, source)
     weights: deque[int] = deque()
     chunks = _sized_chunks(source.items(), chunk_lines, weights)
-    for data, ok, failed in _evaluate_chunks(chunks, jobs, source.name, engine_factory):
+    for data, ok, failed in _evaluate_chunks(chunks, jobs, source.name, engine_factory,
+                                             presume):
         sink.write(data)
         summary.ok += ok
         summary.failed += failed

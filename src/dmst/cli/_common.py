@@ -8,27 +8,41 @@ DMST_DEBUG=1).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dmst.engine.engine import Engine
 from dmst.errors import EXIT_OK, DmstError, exit_code
+
+if TYPE_CHECKING:
+    from dmst.engine._engine import Engine
 
 __all__ = [
     "Format",
+    "View",
     "app",
+    "emit",
     "engine",
     "fail",
     "handle_errors",
     "stderr_is_terminal",
     "stdout_is_terminal",
 ]
+
+def _version(value: bool) -> None:
+    if value:
+        from dmst._version import __version__
+
+        typer.echo(f"dmst {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="dmst",
@@ -41,6 +55,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -51,6 +66,32 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
+
+
+class View(str, Enum):
+    """Readers a report is written for."""
+
+    all = "all"
+    prosecutor = "prosecutor"
+    advocate = "advocate"
+    investigator = "investigator"
+
+
+def emit(obj: Any, format: Format, *, view: View = View.all, **document: Any) -> None:
+    """Print a result, explanation, why-not, diff or what-if in ``format``: JSON (the library's
+    models) or a report (text, Markdown, HTML) for ``view``. The one output path of the CLI."""
+    if format is Format.json:
+        if isinstance(obj, list):
+            text = json.dumps([o.model_dump(mode="json") for o in obj], indent=2,
+                              ensure_ascii=False)
+        else:
+            text = obj.model_dump_json(indent=2)
+        typer.echo(text)
+        return
+    from dmst.report import render
+
+    typer.echo(render(obj, format=format.value, view=view.value, **document), nl=False)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -91,7 +132,10 @@ def handle_errors() -> Iterator[None]:
 
 @lru_cache(maxsize=1)
 def engine() -> Engine:
-    """The engine the CLI uses (the shipped rulebook)."""
+    """The engine the CLI uses (the shipped rulebook), made on first use: commands that do not
+    evaluate never import it."""
+    from dmst.engine._engine import Engine
+
     return Engine()
 
 
@@ -106,3 +150,14 @@ def stderr_is_terminal() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """Mississippi law on domestic minor sex trafficking as cited rules: describe a case as
+    facts, get the charges, penalties, consequences, barred defenses, victim protections,
+    investigation tools and gaps, each with the verbatim sentence of the source. Not legal
+    advice."""

@@ -45,6 +45,7 @@ def batch(
         None, "--progress/--no-progress",
         help="Show progress on stderr (default: when stderr is a terminal).",
     ),
+    strict: bool = typer.Option(False, "--strict", help="Make no presumption."),
 ) -> None:
     """Evaluate many scenarios: one JSON line out for each line in, in order."""
     with handle_errors():
@@ -60,6 +61,7 @@ def batch(
                 output if output is not None else _stdout(),
                 jobs=jobs,
                 engine=engine() if jobs == 1 else None,
+                presume=not strict,
                 progress=_Progress(started) if show else None,
                 summary=summary,
             )

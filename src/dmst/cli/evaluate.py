@@ -1,4 +1,4 @@
-"""``dmst evaluate``: one scenario file in, a cited result out."""
+"""``dmst evaluate``: one scenario or case file in, a cited result out."""
 
 from __future__ import annotations
 
@@ -6,25 +6,23 @@ from pathlib import Path
 
 import typer
 
-from dmst.cli._common import Format, app, engine, handle_errors
+from dmst.cli._common import Format, View, app, emit, engine, handle_errors
 from dmst.facts.load import load_case_file
-from dmst.render import render_text
+
+FILE_HELP = "A scenario or case file (YAML or JSON) with 'facts:'."
+STRICT_HELP = "Make no presumption (a case silent on the decoy leaves it unknown)."
 
 
 @app.command()
 def evaluate(
-    file: Path = typer.Argument(..., help="A scenario file (YAML or JSON) with 'facts:'."),
+    file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    view: View = typer.Option(View.all, "--for", help="The reader the report is for."),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
-    """Evaluate a scenario: charges, consequences, defenses barred, protections, tools, gaps."""
+    """Evaluate a case: charges, consequences, defenses barred, protections, tools, gaps."""
     with handle_errors():
         case = load_case_file(file)
-        result = engine().evaluate(case.facts)
-        if format is Format.json:
-            typer.echo(result.model_dump_json(indent=2))
-        elif format is Format.markdown:
-            from dmst.markdown import render_markdown
-
-            typer.echo(render_markdown(result, case=case), nl=False)
-        else:
-            typer.echo(render_text(result, title=case.title), nl=False)
+        result = engine().evaluate_file(case, presume=not strict)
+        emit(result, format, view=view, title=case.title, narrative=case.narrative,
+             case_id=case.case_id)

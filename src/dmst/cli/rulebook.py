@@ -6,10 +6,15 @@ import json
 
 import typer
 
-from dmst.cli._common import Format, app, engine, handle_errors
-from dmst.facts.load import CaseFile
-from dmst.rules.coverage import coverage
-from dmst.rules.model import Kind
+from dmst.cli._common import Format, app, handle_errors
+from dmst.rules import Kind
+
+
+def _rulebook():  # type: ignore[no-untyped-def]
+    """The shipped rulebook, loaded and checked, without compiling an engine."""
+    from dmst.rules import load_rulebook
+
+    return load_rulebook()
 
 
 @app.command()
@@ -17,11 +22,21 @@ def rules(
     query: str = typer.Argument(None, help="Show only rules whose id or title contains this."),
     kind: Kind = typer.Option(None, "--kind", "-k", help="Show only rules adding this kind."),
     show: bool = typer.Option(False, "--show", "-s", help="Show each rule in full."),
+    offenses: bool = typer.Option(
+        False, "--offenses", help="List the offense ids (for convicted_of and charged_with)."),
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
     """List the rulebook, one rule a line: id, certainty, title."""
     with handle_errors():
-        rulebook = engine().rulebook
+        rulebook = _rulebook()
+        if offenses:
+            table = rulebook.meta.offenses
+            if format is Format.json:
+                typer.echo(json.dumps(table, indent=2, ensure_ascii=False))
+            else:
+                for oid, title in table.items():
+                    typer.echo(f"{oid:30} {title}")
+            return
         selected = [
             r for r in sorted(rulebook.rules, key=lambda r: (r.area, r.id))
             if (kind is None or r.spec.kind is kind)
@@ -38,7 +53,8 @@ def rules(
             typer.echo(f"{r.id:55} {flag:9}  {r.rule.title}")
             if show:
                 for alt in r.alternatives:
-                    typer.echo("    when " + " and ".join(a.describe() for a in alt))
+                    typer.echo("    when " + (" and ".join(rulebook.describe(a) for a in alt)
+                                              or "always"))
                 if r.rule.unless:
                     typer.echo("    unless " + ", ".join(r.rule.unless))
                 typer.echo(f"    then {r.conclusion_id} ({r.spec.kind.value}): {r.spec.title}")
@@ -53,9 +69,15 @@ def rules(
 def check(
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
-    """Check the rulebook and its coverage of the source; exit 1 if a sentence is uncovered."""
+    """Check the rulebook and its coverage of the source; exit 1 if a sentence is uncovered.
+
+    Loading checks every quote, figure, fact, parameter and reference, and that no result can
+    give and deny one topic; a rulebook failing any is refused with the problems named."""
     with handle_errors():
-        report = coverage(engine().rulebook)
+        from dmst.rules._coverage import coverage
+
+        rulebook = _rulebook()
+        report = coverage(rulebook)
         data = report.to_dict()
         if format is Format.json:
             typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -63,7 +85,9 @@ def check(
             cov = data["source_coverage"]
             assert isinstance(cov, dict)
             typer.echo(
-                f"Rulebook OK: {data['rules']} rules; every quote found in the source.\n"
+                f"Rulebook OK: {data['rules']} rules; every quote found in the source; every "
+                f"figure in its quote; {len(rulebook.meta.parameters)} parameters checked "
+                "against their quotes; no result can give and deny one topic.\n"
                 f"Source coverage: {cov['total']} sentences and headings, {cov['cited']} cited by "
                 f"rules, {cov['context_only']} context only, {len(cov['uncovered'])} uncovered."
             )
@@ -75,6 +99,8 @@ def check(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of a scenario file."""
+    """Print the JSON Schema of a scenario or case file."""
     with handle_errors():
+        from dmst.facts.load import CaseFile
+
         typer.echo(json.dumps(CaseFile.model_json_schema(), indent=2, ensure_ascii=False))

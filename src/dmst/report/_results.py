@@ -1,0 +1,376 @@
+"""Reports of results, by reader: one :class:`Document` per result, in four views.
+
+* ``all`` (default): the case in one line, the facts as read, warnings and presumptions, then
+  every conclusion in one line each, what is not available and why, what the source leaves
+  open, what to ask next, and the source's sentences quoted once;
+* ``prosecutor``: charges with statute, penalty and text, sentencing, defenses barred,
+  consequences (on conviction), limitations, and the charges left open;
+* ``advocate``: the victim's status, what the victim is owed with deadlines as dates, what is
+  not available and why, what is open, and the questions to ask;
+* ``investigator``: investigation tools allowed and denied, the decoy rules, gaps.
+
+A case of several people is reported by accused (charges across victims) and by victim (what
+each is owed, once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from dmst.engine._firings import Status
+from dmst.engine.result import (
+    CaseResult,
+    Conclusion,
+    NotApplicable,
+    Reason,
+    Result,
+    Undetermined,
+)
+from dmst.facts.paths import FACTS
+from dmst.report._doc import Document, Entry, Footnotes, Section
+from dmst.report._words import (
+    KIND_TITLES,
+    LEGEND,
+    fact_label,
+    format_penalty,
+    format_value,
+    refs,
+    statute,
+    suffix,
+)
+from dmst.rules import Kind
+
+__all__ = ["VIEWS", "View", "case_document", "result_document"]
+
+View = Literal["all", "prosecutor", "advocate", "investigator"]
+VIEWS: tuple[View, ...] = ("all", "prosecutor", "advocate", "investigator")
+
+_KINDS: dict[View, tuple[Kind, ...]] = {
+    "all": (Kind.CHARGE, Kind.SENTENCING, Kind.CONSEQUENCE, Kind.DEFENSE_BARRED,
+            Kind.PROTECTION, Kind.INVESTIGATION, Kind.GAP),
+    "prosecutor": (Kind.CHARGE, Kind.SENTENCING, Kind.CONSEQUENCE, Kind.DEFENSE_BARRED,
+                   Kind.PROTECTION),
+    "advocate": (Kind.PROTECTION, Kind.GAP),
+    "investigator": (Kind.INVESTIGATION, Kind.DEFENSE_BARRED, Kind.GAP),
+}
+_VIEW_TITLES = {"all": "", "prosecutor": " \u2014 for the prosecutor",
+                "advocate": " \u2014 for the victim's advocate",
+                "investigator": " \u2014 for the investigator"}
+_GROUPS = ("victim", "accused", "investigation", "dates", "compensation")
+
+
+def _in_view(item: Any, view: View) -> bool:
+    if item.kind not in _KINDS[view]:
+        return False
+    if view == "prosecutor" and item.kind is Kind.PROTECTION:
+        return item.topic in ("limitations",) if hasattr(item, "topic") else \
+            item.id.startswith("protection.limitations") or item.id == "protection.no_limitations"
+    if view == "investigator" and item.kind is Kind.DEFENSE_BARRED:
+        return item.id.startswith("defense_barred.decoy")
+    return True
+
+
+class _Builder:
+    """The parts every report shares, over one set of footnotes."""
+
+    def __init__(self, view: View, titles: dict[str, str]) -> None:
+        self.view = view
+        self.notes = Footnotes()
+        self.titles = titles
+        self.detailed = view != "all"
+
+    def title_of(self, cid: str) -> str:
+        return self.titles.get(cid, cid)
+
+    # -- the top ---------------------------------------------------------------------------
+
+    def facts_section(self, groups: Sequence[tuple[str, dict[str, Any]]]) -> Section:
+        entries = []
+        for label, facts in groups:
+            for group in _GROUPS:
+                known = [(p, v) for p, v in facts.items()
+                         if p.split(".", 1)[0] == group and p in FACTS]
+                if not known:
+                    continue
+                text = "; ".join(f"{fact_label(p)}: {format_value(v)}" for p, v in known)
+                who = f"{label} \u2014 {group}" if label else group.capitalize()
+                entries.append(Entry(f"{who}: {text}", "fact"))
+        if not entries:
+            return Section("Facts as read", intro=("No fact is given: every conclusion that "
+                                                   "depends on a fact is undetermined.",))
+        return Section("Facts as read", entries=tuple(entries))
+
+    def caution_sections(self, warnings: Iterable[Any], presumptions: Iterable[Any]
+                         ) -> list[Section]:
+        out = []
+        warned = [Entry(w.message, "warning") for w in warnings]
+        if warned:
+            out.append(Section("Warnings", entries=tuple(warned)))
+        presumed = [
+            Entry(f"Presumed {fact_label(p.fact)} = {format_value(p.value)}: {p.reason}",
+                  "presumed", refs=refs(self.notes, p.citations), code=p.fact)
+            for p in presumptions
+        ]
+        if presumed:
+            out.append(Section(
+                "Presumptions made", entries=tuple(presumed),
+                intro=("The case is silent on these facts; conclusions resting on them say so. "
+                       "Strict mode (--strict) makes no presumption.",),
+            ))
+        return out
+
+    # -- conclusions -----------------------------------------------------------------------
+
+    def conclusion(self, c: Conclusion, *, victims: str | None = None) -> Entry:
+        text = c.title
+        if c.kind is Kind.CHARGE:
+            text += f" \u2014 {format_penalty(c.penalty)}"
+            law = statute(c.citations)
+            if law:
+                text += f"; {law}"
+        if c.modality is not None and c.kind is not Kind.CHARGE:
+            text += f" [{c.modality.value.replace('_', ' ')}]"
+        text += suffix(c.status)
+        detail: list[str] = []
+        if victims:
+            detail.append(victims)
+        if c.applies_to and self.detailed:
+            detail.append("for: " + "; ".join(self.title_of(a) for a in c.applies_to))
+        if c.on_conviction:
+            detail.append("attaches on conviction (no conviction is given)")
+        if c.presumed:
+            detail.append("rests on a presumption: " + ", ".join(fact_label(p)
+                                                                for p in c.presumed))
+        if c.hedged_by:
+            detail.append("may apply because " + "; ".join(
+                self.title_of(h) for h in c.hedged_by) + " may apply")
+        for d in c.deadlines:
+            detail.append(f"by {d.date}: {d.description.rstrip('.').lower()} "
+                          f"({d.months} months from the offense date)")
+        if c.deadline and self.detailed:
+            detail.append(f"deadline: {c.deadline}")
+        if c.text and self.detailed:
+            detail.append(c.text)
+        cites = c.citations if self.detailed else ()
+        return Entry(text, c.status.value, tuple(detail), refs=refs(self.notes, cites))
+
+    def open_entry(self, u: Undetermined) -> Entry:
+        detail: list[str] = []
+        if u.status is Status.SOURCE_SILENT:
+            detail.append(u.note or u.text or "The source does not say.")
+            if u.facts:
+                detail.append("on: " + "; ".join(f"{fact_label(p)} {format_value(v)}"
+                                                 for p, v in u.facts.items()))
+        if u.applies_to and self.detailed:
+            detail.append("for: " + "; ".join(self.title_of(a) for a in u.applies_to))
+        if u.missing:
+            detail.append("would be decided by: " + "; ".join(
+                fact_label(m) for m in u.missing))
+        return Entry(u.title + suffix(u.status), u.status.value, tuple(detail),
+                     refs=refs(self.notes, u.citations[:1] if self.detailed else ()))
+
+    def reason_text(self, r: Reason) -> str:
+        if r.fact is not None:
+            text = f"{fact_label(r.fact)} is {format_value(r.value)} (needs {r.condition})"
+            return text
+        if r.exception:
+            return f"it yields to another conclusion that applies: {r.condition}"
+        if r.conclusion is not None:
+            inner = "; ".join(self.reason_text(b) for b in r.because[:2])
+            return f"it needs: {r.condition}" + (f" \u2014 {inner}" if inner else "")
+        return r.condition
+
+    def not_available(self, n: NotApplicable) -> Entry:
+        because = "; ".join(dict.fromkeys(self.reason_text(r) for r in n.because))
+        cites = [c for r in n.because for c in r.citations] if self.detailed else []
+        return Entry(f"{n.title} (does not apply)", "does_not_apply",
+                     (f"because {because}",), refs=refs(self.notes, cites[:2]))
+
+    def kind_sections(self, items: Sequence[Conclusion]) -> list[Section]:
+        out = []
+        for kind in _KINDS[self.view]:
+            chosen = [self.conclusion(c) for c in items if c.kind is kind and _in_view(c, self.view)]
+            if chosen:
+                title = KIND_TITLES[kind] if not (self.view == "prosecutor" and
+                                                  kind is Kind.PROTECTION) else "Limitations"
+                out.append(Section(title, entries=tuple(chosen)))
+        return out
+
+    def open_sections(self, undetermined: Sequence[Undetermined], ask: Sequence[Any]
+                      ) -> list[Section]:
+        out = []
+        silent = [u for u in undetermined if u.status is Status.SOURCE_SILENT
+                  and (self.view == "all" or _in_view(u, self.view))]
+        if silent:
+            out.append(Section("The source does not say", entries=tuple(
+                self.open_entry(u) for u in silent)))
+        missing = [u for u in undetermined if u.status is Status.UNDETERMINED]
+        shown = [u for u in missing if self.view != "all" and _in_view(u, self.view)]
+        if shown:
+            out.append(Section("Undetermined \u2014 facts missing",
+                               entries=tuple(self.open_entry(u) for u in shown)))
+        elif missing and self.view == "all":
+            n = len(missing)
+            out.append(Section("Undetermined \u2014 facts missing", intro=(
+                f"{n} conclusion{'s depend' if n != 1 else ' depends'} on facts not given (each "
+                "view lists its own).",)))
+        asked = [a for a in ask if self.view == "all" or any(
+            _in_view(u, self.view) for u in missing if u.id in a.conclusions)]
+        if asked:
+            entries = []
+            for a in asked[:5]:
+                detail: tuple[str, ...] = ()
+                if self.detailed:
+                    detail = ("settles: " + "; ".join(self.title_of(c) for c in a.conclusions),)
+                n = len(a.conclusions)
+                entries.append(Entry(f"{a.question or a.fact} (bears on {n} "
+                                     f"conclusion{'s' if n != 1 else ''})", "ask", detail,
+                                     code=a.fact))
+            out.append(Section("Ask next", entries=tuple(entries), numbered=True))
+        return out
+
+    def footer(self, stamp: Any) -> tuple[str, ...]:
+        lines = [
+            f"{stamp.source['title']} ({stamp.source['publisher']}): the law from "
+            f"{stamp.as_of['from']} to before {stamp.as_of['until']} (inferred). Rulebook "
+            f"{stamp.rulebook['version']} ({stamp.rulebook['fingerprint']}), dmst "
+            f"{stamp.engine['dmst']}. {stamp.notice}",
+        ]
+        if not self.detailed:
+            lines.append("The source's sentences behind each conclusion: --for prosecutor, "
+                         "advocate or investigator, or dmst explain.")
+        return tuple(lines)
+
+
+def _titles(*results: Result) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for r in results:
+        for c in (*r.conclusions, *r.statuses, *r.undetermined, *r.not_applicable):
+            out[c.id] = c.title
+    return out
+
+
+def _one_line(facts: dict[str, Any]) -> str:
+    roles = facts.get("accused.roles")
+    age = facts.get("victim.age")
+    who = f"one accused ({format_value(roles) if roles else 'role not given'})"
+    victim = f"one victim ({'aged ' + format_value(age) if age is not None else 'age not given'})"
+    return f"Case: {who} and {victim}."
+
+
+def result_document(result: Result, *, view: View = "all", title: str | None = None,
+                    narrative: str | None = None, case_id: str | None = None) -> Document:
+    """The report of one result (one accused, one victim) for ``view``."""
+    b = _Builder(view, _titles(result))
+    sections: list[Section] = [b.facts_section([("", result.facts)])]
+    sections += b.caution_sections(result.warnings, result.presumptions)
+    if view in ("all", "advocate") and result.statuses:
+        sections.append(Section("The victim", entries=tuple(
+            b.conclusion(s) for s in result.statuses)))
+    sections += b.kind_sections(result.conclusions)
+    if not result.conclusions and not result.statuses:
+        sections.append(Section("Conclusions", intro=("No conclusion applies on the facts "
+                                                      "given.",)))
+    unavailable = [n for n in result.not_applicable
+                   if view == "all" or _in_view(n, view) or
+                   (view == "prosecutor" and n.kind is Kind.CHARGE)]
+    if unavailable:
+        sections.append(Section("Not available, and why", entries=tuple(
+            b.not_available(n) for n in unavailable)))
+    sections += b.open_sections(result.undetermined, result.ask_next)
+    lead = [_one_line(result.facts)]
+    if case_id:
+        lead.insert(0, f"Case id: {case_id}")
+    if narrative and view == "all":
+        lead.append(" ".join(narrative.split()))
+    return Document(
+        title=(title or "Case report") + _VIEW_TITLES[view], lead=tuple(lead),
+        sections=tuple(sections), notes=b.notes.all(), footer=b.footer(result.stamp),
+        legend=LEGEND,
+    )
+
+
+def case_document(result: CaseResult, *, view: View = "all", narrative: str | None = None
+                  ) -> Document:
+    """The report of a case of several people for ``view``: by accused, then by victim."""
+    b = _Builder(view, _titles(*(p.result for p in result.pairs)))
+    people: list[tuple[str, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    for p in result.pairs:
+        facts = p.result.facts
+        if ("v", p.victim) not in seen:
+            seen.add(("v", p.victim))
+            people.append((f"Victim {p.victim}", {k: v for k, v in facts.items()
+                                                  if not k.startswith("accused.")}))
+        if p.accused is not None and ("a", p.accused) not in seen:
+            seen.add(("a", p.accused))
+            people.append((f"Accused {p.accused}", {k: v for k, v in facts.items()
+                                                    if k.startswith("accused.")}))
+    sections: list[Section] = [b.facts_section(people)]
+    sections += b.caution_sections(result.warnings, result.presumptions)
+    if view in ("all", "prosecutor", "investigator"):
+        for a in result.accused:
+            pairs = [p for p in result.pairs if p.accused == a.id]
+            subs: list[Section] = []
+            merged: dict[str, tuple[Conclusion, list[str]]] = {}
+            for p in pairs:
+                for c in p.result.conclusions:
+                    if c.kind in (Kind.PROTECTION, Kind.GAP) and view != "prosecutor":
+                        continue
+                    if not _in_view(c, view):
+                        continue
+                    if c.id in merged:
+                        merged[c.id][1].append(p.victim)
+                    else:
+                        merged[c.id] = (c, [p.victim])
+            for kind in _KINDS[view]:
+                chosen = [b.conclusion(c, victims="victims: " + ", ".join(v))
+                          for c, v in merged.values() if c.kind is kind]
+                if chosen:
+                    subs.append(Section(KIND_TITLES[kind], entries=tuple(chosen)))
+            roles = ", ".join(a.roles) if a.roles else "role not given"
+            extra = []
+            if a.convicted_of is not None:
+                extra.append("convicted of: " + (", ".join(a.convicted_of) or "nothing yet"))
+            if a.charged_with is not None:
+                extra.append("charged with: " + (", ".join(a.charged_with) or "nothing"))
+            sections.append(Section(f"Accused {a.id} ({roles})", intro=tuple(extra),
+                                    sections=tuple(subs) or (Section(
+                                        "Conclusions", intro=("None applies on the facts "
+                                                              "given.",)),)))
+    if view in ("all", "advocate"):
+        for v in result.victims:
+            r = result.pairs[[p.victim for p in result.pairs].index(v.id)].result
+            subs = []
+            if r.statuses:
+                subs.append(Section("Status", entries=tuple(b.conclusion(s) for s in r.statuses)))
+            owed = [b.conclusion(c) for c in v.conclusions if _in_view(c, "advocate")]
+            if owed:
+                subs.append(Section("What the victim is owed", entries=tuple(owed)))
+            if v.not_applicable:
+                subs.append(Section("Not available, and why", entries=tuple(
+                    b.not_available(n) for n in v.not_applicable)))
+            sections.append(Section(f"Victim {v.id}", sections=tuple(subs)))
+    undetermined: dict[str, Undetermined] = {}
+    ask: dict[str, Any] = {}
+    for p in result.pairs:
+        for u in p.result.undetermined:
+            undetermined.setdefault(u.id, u)
+        for a in p.result.ask_next:
+            ask.setdefault(a.fact, a)
+    sections += b.open_sections(list(undetermined.values()),
+                                sorted(ask.values(), key=lambda a: -a.settles))
+    n_v, n_a = len(result.victims), len(result.accused)
+    lead = [f"Case: {n_a} accused ({', '.join(a.id for a in result.accused) or 'none'}) and "
+            f"{n_v} victim{'s' if n_v != 1 else ''} ({', '.join(v.id for v in result.victims)}); "
+            f"{len(result.pairs)} accused\u2013victim pairs (--format json gives each in full)."]
+    if result.case_id:
+        lead.insert(0, f"Case id: {result.case_id}")
+    if narrative and view == "all":
+        lead.append(" ".join(narrative.split()))
+    return Document(
+        title=(result.title or "Case report") + _VIEW_TITLES[view], lead=tuple(lead),
+        sections=tuple(sections), notes=b.notes.all(), footer=b.footer(result.stamp),
+        legend=LEGEND,
+    )
