@@ -26,8 +26,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dmst import Scenario
-from dmst.facts.paths import FACTS, FactSpec, flatten, nest
-from dmst.rules.loader import FactAtom, LoadedRule, Rulebook, load_rulebook
+from dmst.engine._prepare import effective_facts
+from dmst.facts.clock import today
+from dmst.facts.model import MAX_AGE
+from dmst.facts.paths import FACTS, FactSpec, nest
+from dmst.rules import FactAtom, LoadedRule, Rulebook, load_rulebook
 
 __all__ = [
     "CHAINS",
@@ -57,23 +60,31 @@ __all__ = [
 
 RULEBOOK: Rulebook = load_rulebook()
 #: The facts a case file can give, by path (computed facts are derived from these).
-GIVEN: dict[str, FactSpec] = {p: s for p, s in FACTS.items() if not s.computed_from}
-#: Facts computed from given ones (the compensation filing delay).
-COMPUTED: dict[str, FactSpec] = {p: s for p, s in FACTS.items() if s.computed_from}
+GIVEN: dict[str, FactSpec] = dict(FACTS)
+#: Facts computed from given ones (the compensation filing delay), as the rulebook declares them.
+COMPUTED: dict[str, FactSpec] = {p: s for p, s in RULEBOOK.facts.items() if s.computed_from}
 #: Every number a rule compares a fact with, by fact path.
 THRESHOLDS: dict[str, tuple[float, ...]] = RULEBOOK.thresholds()
 
 EARLIEST = dt.date(2000, 1, 1)
-TODAY = dt.date.today()
+TODAY = today()
 
-#: Facts of one ordered kind, in declaration order: the model wants their values in that order.
+#: Facts of one ordered kind, in declaration order: the model wants their values in that order
+#: (the age at trial is not below the age at the offense; a claim is not filed before the crime).
 CHAINS: tuple[tuple[str, ...], ...] = tuple(
     chain
     for chain in (
-        tuple(p for p, s in GIVEN.items() if s.kind == kind) for kind in ("int", "date")
+        tuple(p for p, s in GIVEN.items() if s.kind == kind) for kind in ("age", "date")
     )
     if len(chain) > 1
 )
+
+
+def _low_high(value: Any) -> tuple[Any, Any]:
+    """The lowest and highest a fact value can be (an age range spans its bounds)."""
+    if isinstance(value, dict):
+        return value.get("min", 0), value.get("max", MAX_AGE)
+    return value, value
 
 
 # --- building scenarios from flat fact maps ----------------------------------------------------
@@ -94,12 +105,17 @@ def valid(flat: Mapping[str, Any]) -> bool:
 
 
 def _chronological(flat: dict[str, Any]) -> dict[str, Any]:
-    """The same facts with the known values of each chain sorted into declaration order."""
+    """The same facts with the known values of each chain sorted into declaration order (by
+    their lowest value; a later range that ends before an earlier one starts takes its value)."""
     out = dict(flat)
     for chain in CHAINS:
         known = [p for p in chain if p in out]
-        for path, value in zip(known, sorted(out[p] for p in known), strict=True):
+        ordered = sorted((out[p] for p in known), key=lambda v: _low_high(v)[0])
+        for path, value in zip(known, ordered, strict=True):
             out[path] = value
+        for earlier, later in zip(known, known[1:]):
+            if _low_high(out[later])[1] < _low_high(out[earlier])[0]:
+                out[later] = out[earlier]
     return out
 
 
@@ -115,10 +131,12 @@ def fit(flat: Mapping[str, Any], fixed: Iterable[str]) -> dict[str, Any]:
             before = [out[p] for p in chain[:i] if p in pinned and p in out]
             after = [out[p] for p in chain[i + 1:] if p in pinned and p in out]
             value = out[path]
-            if before:
-                value = max(value, max(before))
-            if after:
-                value = min(value, min(after))
+            for b in before:
+                if _low_high(value)[1] < _low_high(b)[0]:
+                    value = b
+            for a in after:
+                if _low_high(a)[1] < _low_high(value)[0]:
+                    value = a
             out[path] = value
     return out
 
@@ -137,16 +155,28 @@ def boundary_values(path: str) -> tuple[int, ...]:
     return tuple(sorted(near))
 
 
+@st.composite
+def age_ranges(draw: st.DrawFn, path: str) -> dict[str, int]:
+    """An age range: both bounds, or one, near the thresholds."""
+    near = boundary_values(path)
+    a, b = sorted((draw(st.sampled_from(near)), draw(st.sampled_from(near))))
+    which = draw(st.sampled_from(("both", "min", "max")))
+    return {"both": {"min": a, "max": b}, "min": {"min": a}, "max": {"max": b}}[which]
+
+
 def values(path: str) -> st.SearchStrategy[Any]:
     """Any value the model accepts for a given fact, weighted towards the rules' thresholds."""
     spec = GIVEN[path]
     if spec.kind == "bool":
         return st.booleans()
-    if spec.kind == "int":
+    if spec.kind in ("int", "age"):
         lo, hi = boundary_values(path)[0], boundary_values(path)[-1]
-        return st.one_of(st.sampled_from(boundary_values(path)), st.integers(lo, hi))
+        whole = st.one_of(st.sampled_from(boundary_values(path)), st.integers(lo, hi))
+        return whole if spec.kind == "int" else st.one_of(whole, whole, age_ranges(path))
     if spec.kind == "set":
         return st.lists(st.sampled_from(spec.choices), unique=True)
+    if spec.kind == "choice":
+        return st.sampled_from(spec.choices)
     if spec.kind == "date":
         return st.dates(EARLIEST, TODAY)
     raise AssertionError(f"no strategy for {spec.kind} fact {path}")  # pragma: no cover
@@ -154,7 +184,8 @@ def values(path: str) -> st.SearchStrategy[Any]:
 
 def computed_value(path: str, sources: Mapping[str, Any]) -> Any:
     """The computed fact ``path`` for the given facts it is computed from (None if not all)."""
-    return flatten(to_scenario(sources)).get(path)
+    given = {p: v.isoformat() if isinstance(v, dt.date) else v for p, v in sources.items()}
+    return effective_facts(RULEBOOK, given, presume=False)[0].get(path)
 
 
 @lru_cache(maxsize=4096)
@@ -217,11 +248,14 @@ def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[Fa
     each conclusion that alternative needs."""
     alternative = draw(st.sampled_from(rule.alternatives))
     for atom in alternative:
+        if isinstance(atom, FactAtom) and atom.unknown_holds:
+            continue
         if isinstance(atom, FactAtom):
             out.setdefault(atom.path, []).append(atom)
-        elif depth < 10:
+        elif depth < 10 and RULEBOOK.targets(atom):
             target = draw(st.sampled_from(RULEBOOK.targets(atom)))
-            producer = draw(st.sampled_from(RULEBOOK.rules_for[target]))
+            producer = draw(st.sampled_from([r for r in RULEBOOK.rules_for[target]
+                                             if not r.silent]))
             _alternative_atoms(draw, producer, out, depth + 1)
 
 
@@ -245,8 +279,10 @@ def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[st
         return {path: list(chosen)} if all(a.test({path: chosen}) for a in atoms) else {}
     if spec.kind == "bool":
         candidates: list[Any] = [True, False]
-    elif spec.kind == "int":
+    elif spec.kind in ("int", "age"):
         candidates = list(boundary_values(path))
+    elif spec.kind == "choice":
+        candidates = list(spec.choices)
     else:  # pragma: no cover - no rule tests a date directly
         return {}
     fitting = [v for v in candidates if all(a.test({path: v}) for a in atoms)]
