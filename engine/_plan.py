@@ -238,7 +238,7 @@ class PairView:
             for atom, (m, _) in zip(conclusion_atoms, f.matched, strict=True):
                 if isinstance(atom, MatchAtom) and atom.scope:
                     applies_to.add(m)
-            if not any(a.unknown_holds and self.truth(a, f.entity) is None
+            if not any(a.path == CONVICTIONS and self.truth(a, f.entity) is None
                        for a in alternative if isinstance(a, FactAtom)):
                 conviction_pending = False
         hedged: set[str] = set()

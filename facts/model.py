@@ -541,6 +541,19 @@ def _check_pair(victim: Victim, dates: Dates, compensation: Compensation,
         )
 
 
+def _check_control(victim: Victim, accused: Accused, victim_at: str = "victim",
+                   accused_at: str = "accused") -> None:
+    """Whoever traffics a child controls her: "no third party's control" cannot stand beside
+    "the accused trafficked her"."""
+    if victim.third_party_control is False and accused.conduct.trafficked_for_sex is True:
+        raise _contradiction(
+            f"{victim_at}.third_party_control is false, but {accused_at}.conduct."
+            "trafficked_for_sex is true: whoever traffics a child is a third party who controls "
+            "her; correct one of them",
+            f"{victim_at}.third_party_control", f"{accused_at}.conduct.trafficked_for_sex",
+        )
+
+
 def _age_text(age: int | AgeRange | None) -> str:
     if isinstance(age, AgeRange):
         lo = "" if age.min is None else str(age.min)
@@ -565,6 +578,7 @@ class Scenario(_Facts):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         _check_pair(self.victim, self.dates, self.compensation)
+        _check_control(self.victim, self.accused)
         return self
 
 
@@ -644,6 +658,11 @@ class Case(_Facts):
                         f"names victim '{vid}', who is not among the case's victims "
                         f"({', '.join(victim_ids)}){hint}", f"accused.{i}.victims.{j}",
                     )
+        index = {v.id: j for j, v in enumerate(self.victims)}
+        for i, a in enumerate(self.accused):
+            for vid in a.victims if a.victims is not None else tuple(index):
+                _check_control(self.victims[index[vid]], a, f"victims.{index[vid]}",
+                               f"accused.{i}")
         for i, v in enumerate(self.victims):
             try:
                 _check_pair(v, self.dates, v.compensation)

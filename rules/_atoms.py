@@ -36,7 +36,7 @@ PAIR: Entity = "pair"
 VICTIM: Entity = "victim"
 
 _SYMBOL = {"is": "is", "lt": "<", "le": "\u2264", "gt": ">", "ge": "\u2265", "has": "includes",
-           "unknown": "is unknown"}
+           "not": "is not", "unknown": "is unknown"}
 
 
 def fact_entity(path: str) -> Entity:
@@ -83,6 +83,8 @@ class FactAtom:
             return bool(given == self.value)
         if self.op == "has":
             return self.value in given
+        if self.op == "not":
+            return bool(given != self.value)
         lo, hi = _span(given)
         v = self.value
         if self.op == "lt":
@@ -103,9 +105,11 @@ class FactAtom:
 
 @dataclass(frozen=True)
 class RefAtom:
-    """Another conclusion, by id, holds."""
+    """Another conclusion, by id, holds (``relevance``: its certainty does not weaken the
+    rule's own)."""
 
     id: str
+    relevance: bool = False
 
     def describe(self) -> str:
         return f"conclusion {self.id}"
@@ -144,4 +148,4 @@ Atom = FactAtom | RefAtom | MatchAtom
 
 def weighs(atom: Atom) -> bool:
     """Whether the certainty of the conclusions an atom matches weakens the rule's own."""
-    return not (isinstance(atom, MatchAtom) and atom.relevance)
+    return not (isinstance(atom, (MatchAtom, RefAtom)) and atom.relevance)

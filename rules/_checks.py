@@ -34,7 +34,7 @@ Found = Iterator[tuple[str, str, str]]
 META = "rulebook.yaml"
 
 _OPS_FOR_KIND = {
-    "bool": {"is"},
+    "bool": {"is", "not"},
     "int": {"is", "lt", "le", "gt", "ge"},
     "age": {"lt", "le", "gt", "ge"},
     "number": {"lt", "le", "gt", "ge"},
@@ -295,7 +295,7 @@ def _topics(rules: list[LoadedRule], definitions: dict[str, ConclusionSpec]) -> 
 
 
 def _facts_conflict(a: FactAtom, b: FactAtom) -> bool:
-    if a.path != b.path or a.unknown_holds or b.unknown_holds:
+    if a.path != b.path or a.unknown_holds or b.unknown_holds or "not" in (a.op, b.op):
         return False
     if a.op == "is" and b.op == "is":
         return bool(a.value != b.value)

@@ -171,7 +171,7 @@ def resolve_condition(cond: FactCondition, meta: RulebookMeta) -> FactAtom:
         param, value = value, meta.parameters[value].value
     if op == "unknown":
         value = True
-    return FactAtom(cond.fact, op, value, param)
+    return FactAtom(cond.fact, op, value, param, unknown_holds=op == "not")
 
 
 def _alternatives(rule: Rule, meta: RulebookMeta) -> Iterator[tuple[Atom, ...]]:
@@ -207,9 +207,10 @@ def _dnf(cond: Condition, meta: RulebookMeta) -> list[tuple[Atom, ...]]:
         return [(resolve_condition(cond, meta),)]
     if isinstance(cond, ConclusionRef):
         if cond.conclusion is not None:
-            return [(RefAtom(cond.conclusion),)]
+            return [(RefAtom(cond.conclusion, cond.relevance),)]
         return [(MatchAtom(cond.kind.value if cond.kind else None,
-                           tuple(cond.offense) if cond.offense else None, cond.role),)]
+                           tuple(cond.offense) if cond.offense else None, cond.role,
+                           relevance=cond.relevance),)]
     if isinstance(cond, AnyCondition):
         return [alt for c in cond.any for alt in _dnf(c, meta)]
     assert isinstance(cond, AllCondition)

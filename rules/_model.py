@@ -131,7 +131,8 @@ class FactCondition(_Strict):
     """A test of one fact: ``{fact: victim.age, lt: age_of_majority}``. Exactly one operator.
     ``lt``/``le``/``gt``/``ge`` name a parameter of the rulebook (or, in a warning, ``as_of.from``
     / ``as_of.until``); ``is`` takes true/false or a choice; ``has`` a choice of a list fact;
-    ``unknown: true`` (warnings only) holds when the fact is not given."""
+    ``not`` holds unless the fact is known to have that value (``not: false``: true or not
+    given); ``unknown: true`` (warnings only) holds when the fact is not given."""
 
     fact: str
     is_: Scalar | None = Field(None, alias="is")
@@ -140,6 +141,7 @@ class FactCondition(_Strict):
     gt: Scalar | None = None
     ge: Scalar | None = None
     has: str | None = None
+    not_: Scalar | None = Field(None, alias="not")
     unknown: Literal[True] | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -163,12 +165,12 @@ class FactCondition(_Strict):
 
     @property
     def value(self) -> Scalar:
-        value = getattr(self, self.op if self.op != "is" else "is_")
+        value = getattr(self, self.op + "_" if self.op in ("is", "not") else self.op)
         assert value is not None
         return value  # type: ignore[no-any-return]
 
 
-_OPS = ("is_", "lt", "le", "gt", "ge", "has", "unknown")
+_OPS = ("is_", "lt", "le", "gt", "ge", "has", "not_", "unknown")
 
 
 class ConclusionRef(_Strict):
@@ -186,7 +188,7 @@ class ConclusionRef(_Strict):
     relevance: bool = Field(
         False,
         description="The conclusions matched only say where the rule is relevant: the rule's "
-        "certainty is its own sentence's, not weakened by a charge that only may apply (a "
+        "certainty is its own sentence's, not weakened by a conclusion that only may apply (a "
         "barred defense is barred whether or not the charge is brought).",
     )
 
