@@ -13,7 +13,13 @@ from typing import Any
 from dmst._version import DURABLE_RULES_VERSION, __version__
 from dmst.engine._durable import CompiledRuleset
 from dmst.engine._firings import Firings
-from dmst.engine._plan import Plan, Planner, citations_for, fill_derivations, fill_reasons
+from dmst.engine._plan import (
+    Plan,
+    Planner,
+    citations_for,
+    fill_derivations,
+    fill_reasons,
+)
 from dmst.engine._prepare import Prepared, prepare
 from dmst.engine._reference import evaluate_reference
 from dmst.engine.result import (
@@ -27,6 +33,8 @@ from dmst.engine.result import (
     Stamp,
     VictimSummary,
     Warning,
+    construct,
+    copy_with,
 )
 from dmst.errors import FactError, Problem
 from dmst.facts.model import Case, Scenario, is_case_shape
@@ -101,8 +109,8 @@ class Engine:
         return self._compiled.run(prepared)
 
     def plan(self, prepared: Prepared) -> Plan:
-        """The plan (recorded proof and result shapes) of a prepared case, from the cache when
-        its signature was met before."""
+        """The plan (recorded proof and result shapes) of a prepared case, from the cache (bounded)
+        when its legal signature was met before."""
         key = prepared.key
         if self._cache_size:
             with self._cache_lock:
@@ -111,12 +119,16 @@ class Engine:
                     self._cache.move_to_end(key)
                     return hit
         plan = self._planner.plan(prepared, self.firings(prepared))
-        if self._cache_size:
-            with self._cache_lock:
-                self._cache[key] = plan
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._keep(key, plan)
         return plan
+
+    def _keep(self, key: tuple[Any, ...], plan: Plan) -> None:
+        if self._cache_size:
+            self._cache[key] = plan
+            self._cache.move_to_end(key)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def evaluate(self, case: Any, *, presume: bool | None = None) -> Any:
         """Evaluate a scenario or a case: a :class:`Result` for a :class:`Scenario` (one accused,
@@ -160,21 +172,22 @@ class Engine:
         shown = {p: v for p, v in effective.items()
                  if p in pair.given or p in self.rulebook.meta.computed}
         deadlines = self.deadlines(effective.get("dates.offense"))
-        return Result.model_construct(
+        return construct(
+            Result,
             conclusions=[_filled(c, t, effective, deadlines) for c, t in pp.conclusions],
             statuses=[_filled(c, t, effective, deadlines) for c, t in pp.statuses],
             undetermined=[
-                u.model_copy(update={"facts": {p: effective.get(p) for p in paths}})
-                if paths else u.model_copy()
+                copy_with(u, facts={p: effective.get(p) for p in paths}) if paths
+                else copy_with(u)
                 for u, paths in pp.undetermined
             ],
-            not_applicable=[na.model_copy(update={"because": fill_reasons(t, effective)})
+            not_applicable=[copy_with(na, because=fill_reasons(t, effective))
                             for na, t in pp.not_applicable],
-            ask_next=[a.model_copy() for a in pp.ask_next],
+            ask_next=[copy_with(a) for a in pp.ask_next],
             presumptions=[self._presumptions[f] for f, _ in prepared.presumed],
             warnings=self.warnings_for(effective, pair.given),
             facts=shown,
-            stamp=self.stamp.model_copy(deep=True),
+            stamp=copy_with(self.stamp),
         )
 
     def deadlines(self, offense: str | None) -> dict[str, list[Deadline]]:
@@ -288,10 +301,10 @@ class Engine:
 
 def _filled(item: Any, templates: Any, facts: dict[str, Any],
             deadlines: dict[str, list[Deadline]]) -> Any:
-    update = {"derivations": fill_derivations(templates, facts)}
     if item.id in deadlines:
-        update["deadlines"] = deadlines[item.id]
-    return item.model_copy(update=update)
+        return copy_with(item, derivations=fill_derivations(templates, facts),
+                         deadlines=deadlines[item.id])
+    return copy_with(item, derivations=fill_derivations(templates, facts))
 
 
 def _add_months(start: _dt.date, months: int) -> _dt.date:

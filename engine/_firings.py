@@ -117,8 +117,9 @@ class Firings:
         return (mode, conclusion, entity) in self.certainty
 
     def of(self, conclusion: str, entity: str, mode: Mode | None = None) -> list[Firing]:
-        return sorted(f for f in self.by_instance.get((conclusion, entity), ())
-                      if mode is None or f.mode is mode)
+        """The firings of an instance (of one mode, when given), in the order they fired."""
+        found = self.by_instance.get((conclusion, entity), ())
+        return [f for f in found if f.mode is mode] if mode is not None else list(found)
 
     def canonical(self) -> list[tuple[Instance, Firing]]:
         """Every (instance, firing), sorted: equal for two evaluators that agree."""

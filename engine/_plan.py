@@ -1,9 +1,9 @@
 """From the recorded proof to results: everything in a result that depends only on which rules
-fired (the *plan*, built once per legal signature), then filled with each pair's fact values.
+fired (the *plan*), then filled with each pair's fact values.
 
-For each pair of a case the plan holds the conclusions that apply (with derivation templates),
-the undetermined ones (with the facts that would decide them), those that do not apply and why,
-and the facts to ask next. The plan keeps the firings, so explanations read the same proof.
+The plan of a pair is assembled from one :class:`Outcome` per conclusion: whether it applies
+(with its derivation templates), is undetermined (with the facts that would decide it), or does
+not apply (and why).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from dmst.engine.result import (
     Stamp,
     StatuteRef,
     Undetermined,
+    construct,
 )
 from dmst.rules import (
     VICTIM,
+    Atom,
     Certainty,
     FactAtom,
     Kind,
@@ -39,7 +41,18 @@ from dmst.rules import (
 
 CONVICTIONS = "accused.convicted_of"
 
-__all__ = ["KIND_ORDER", "PairPlan", "PairView", "Plan", "Planner", "citations_for"]
+__all__ = [
+    "CONVICTIONS",
+    "KIND_ORDER",
+    "Outcome",
+    "PairPlan",
+    "PairView",
+    "Plan",
+    "Planner",
+    "citations_for",
+    "fill_derivations",
+    "fill_reasons",
+]
 
 KIND_ORDER = {k: i for i, k in enumerate(
     [Kind.CHARGE, Kind.SENTENCING, Kind.CONSEQUENCE, Kind.DEFENSE_BARRED, Kind.PROTECTION,
@@ -49,6 +62,8 @@ KIND_ORDER = {k: i for i, k in enumerate(
 #: A derivation before its fact values: rule, alternative, certainty, fact paths, the
 #: conclusions relied on, the accused of the pair it came from.
 DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], str | None]
+
+
 class ReasonT(NamedTuple):
     """A reason before its fact value is filled in (see :class:`~dmst.engine.result.Reason`)."""
 
@@ -87,6 +102,31 @@ def _citation(rulebook: Rulebook, quote: str, section: str, statute_key: str | N
 
 
 @dataclass(frozen=True)
+class _Alt:
+    """What the planner needs of one alternative of a rule, worked out once."""
+
+    facts: tuple[tuple[int, FactAtom], ...]
+    conclusions: tuple[Atom, ...]
+    weighed: tuple[bool, ...]
+    scope: tuple[bool, ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where one conclusion stands for a pair, and the parts of the result it gives.
+
+    ``item`` and ``templates``: the conclusion and its derivation templates (applies), or the
+    undetermined entry and the fact paths it shows (open); ``na``: the not-applicable entry and
+    its reasons, where one is listed."""
+
+    status: Status
+    item: Any = None
+    templates: tuple[Any, ...] = ()
+    na: tuple[NotApplicable, tuple[ReasonT, ...]] | None = None
+
+
+@dataclass(frozen=True)
 class PairPlan:
     """The fact-independent shape of one pair's result."""
 
@@ -106,16 +146,39 @@ class Plan:
 
 
 class Planner:
-    """Builds plans for one rulebook (and fills them with fact values)."""
+    """Builds plans for one rulebook: what is static about the rulebook is worked out here
+    once."""
 
     def __init__(self, rulebook: Rulebook, stamp: Stamp) -> None:
         self.rulebook = rulebook
         self.stamp = stamp
+        rb = rulebook
+        self._index = {a: i for i, a in enumerate(rb.atoms)}
         self._citations: dict[tuple[str, ...], list[Citation]] = {}
-        self._index = {a: i for i, a in enumerate(rulebook.atoms)}
         self._param_cites = {
-            name: _citation(rulebook, p.quote, p.section or rulebook.meta.areas[0], p.statute)
-            for name, p in rulebook.meta.parameters.items() if p.quote is not None
+            name: _citation(rb, p.quote, p.section or rb.meta.areas[0], p.statute)
+            for name, p in rb.meta.parameters.items() if p.quote is not None
+        }
+        self.alts: dict[str, tuple[_Alt, ...]] = {}
+        for r in rb.rules:
+            self.alts[r.id] = tuple(
+                _Alt(
+                    facts=tuple((self._index[a], a) for a in alt if isinstance(a, FactAtom)),
+                    conclusions=tuple(a for a in alt if not isinstance(a, FactAtom)),
+                    weighed=tuple(weighs(a) for a in alt if not isinstance(a, FactAtom)),
+                    scope=tuple(isinstance(a, MatchAtom) and a.scope
+                                for a in alt if not isinstance(a, FactAtom)),
+                    paths=tuple(sorted({a.path for a in alt if isinstance(a, FactAtom)})),
+                )
+                for alt in r.alternatives
+            )
+        #: Conclusions in the order they are considered; the order statuses are listed in.
+        self.order = tuple(rb.conclusions)
+        self.status_rank = {cid: (rb.rules_for[cid][0].level, cid) for cid in rb.conclusions}
+
+        self.gives_topic = {
+            cid: spec.topic for cid, spec in rb.conclusions.items()
+            if spec.topic is not None and spec.modality is not Modality.NOT_AVAILABLE
         }
 
     def citations(self, rule_ids: tuple[str, ...]) -> list[Citation]:
@@ -128,14 +191,52 @@ class Planner:
     def plan(self, prepared: Prepared, firings: Firings) -> Plan:
         """The plan of a prepared case from its firings."""
         return Plan(firings, tuple(
-            PairView(self, prepared, firings, k).build()
+            self.assemble(PairView(self, prepared, firings, k).outcomes())
             for k in range(len(prepared.pairs))
         ))
+
+    def assemble(self, outcomes: dict[str, Outcome]) -> PairPlan:
+        """A pair's plan from the outcome of every conclusion."""
+        conclusions, statuses, undetermined, not_applicable = [], [], [], []
+        given = {self.gives_topic[c] for c, o in outcomes.items()
+                 if o.status.holds and c in self.gives_topic}
+        for cid in self.order:
+            o = outcomes[cid]
+            if o.status.holds:
+                (statuses if o.item.kind is Kind.STATUS else conclusions).append(
+                    (o.item, o.templates))
+            elif o.item is not None:
+                undetermined.append((o.item, o.templates))
+            elif o.na is not None and (o.na[0].kind is not Kind.PROTECTION
+                                       or self.rulebook.conclusions[cid].topic not in given):
+                not_applicable.append(o.na)
+        # an entry whose every reason is another entry of the list says nothing more
+        listed = {na.id for na, _ in not_applicable}
+        not_applicable = [(na, t) for na, t in not_applicable
+                          if not all(r.conclusion in listed and not r.exception for r in t)]
+        conclusions.sort(key=lambda t: _sort_key(t[0]))
+        statuses.sort(key=lambda t: self.status_rank[t[0].id])
+        undetermined.sort(key=lambda t: _sort_key(t[0]))
+        not_applicable.sort(key=lambda t: _sort_key(t[0]))
+        counts: Counter[str] = Counter()
+        bearing: dict[str, list[str]] = {}
+        for u, _ in undetermined:
+            for path in u.missing:
+                counts[path] += 1
+                bearing.setdefault(path, []).append(u.id)
+        facts = self.rulebook.facts
+        ask_next = tuple(
+            construct(AskNext, fact=p, question=facts[p].question,
+                      description=facts[p].description, settles=n, conclusions=bearing[p])
+            for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        return PairPlan(tuple(conclusions), tuple(statuses), tuple(undetermined),
+                        tuple(not_applicable), ask_next)
 
 
 class PairView:
     """One pair of a planned case: its facts' truths, the statuses of its conclusions, and the
-    parts of its result (also what why-not reads)."""
+    outcome of each (also what why-not reads)."""
 
     def __init__(self, planner: Planner, prepared: Prepared, firings: Firings, k: int) -> None:
         self.p = planner
@@ -149,114 +250,89 @@ class PairView:
         self.case = prepared.pairs[0].accused is not None or prepared.pairs[0].victim is not None
         self._missing: dict[tuple[str, str], frozenset[str]] = {}
         self._presumed_memo: dict[tuple[str, str], frozenset[str]] = {}
+        self._reasons: dict[tuple[str, str, int], tuple[ReasonT, ...]] = {}
+        self._truths = {
+            **{f"p{i}": pair.truths for i, pair in enumerate(prepared.pairs)},
+            **{f"v{v}": prepared.pairs[prepared.pair_victim.index(v)].truths
+               for v in set(prepared.pair_victim)},
+        }
 
     # -- helpers -------------------------------------------------------------------------------
 
     def entity_of(self, cid: str) -> str:
         return self.victim_entity if self.rb.entity[cid] == VICTIM else self.pair_entity
 
-    def truths(self, entity: str) -> tuple[bool | None, ...]:
+    def _pair_index(self, entity: str) -> int:
         index = int(entity[1:])
-        if entity[0] == "v":
-            index = self.prepared.pair_victim.index(index)
-        return self.prepared.pairs[index].truths
+        return self.prepared.pair_victim.index(index) if entity[0] == "v" else index
 
     def truth(self, atom: FactAtom, entity: str) -> bool | None:
-        return self.truths(entity)[self.p._index[atom]]
+        return self._truths[entity][self.p._index[atom]]
 
     def given(self, entity: str) -> dict[str, Any]:
-        index = int(entity[1:])
-        if entity[0] == "v":
-            index = self.prepared.pair_victim.index(index)
-        return self.prepared.pairs[index].given
+        return self.prepared.pairs[self._pair_index(entity)].given
 
-    def decided_definite(self, cid: str, entity: str) -> list[Firing]:
-        return [f for f in self.firings.of(cid, entity, DEFINITE) if not f.silent]
+    def fired(self, cid: str, entity: str) -> list[Firing] | tuple[()]:
+        return self.firings.by_instance.get((cid, entity), ())
 
-    # -- the result's parts --------------------------------------------------------------------
+    # -- outcomes ------------------------------------------------------------------------------
 
-    def build(self) -> PairPlan:
-        conclusions, statuses, undetermined, not_applicable = [], [], [], []
-        for cid in self.rb.conclusions:
+    def outcomes(self) -> dict[str, Outcome]:
+        """The outcome of every conclusion for this pair."""
+        out: dict[str, Outcome] = {}
+        for cid in self.p.order:
             entity = self.entity_of(cid)
             status = status_of(self.firings, cid, entity)
             if status.holds:
-                item = self.conclusion(cid, entity, status)
-                (statuses if item[0].kind is Kind.STATUS else conclusions).append(item)
-            elif status in (Status.UNDETERMINED, Status.SOURCE_SILENT):
-                undetermined.append(self.undetermined(cid, entity, status))
+                item, templates = self.conclusion(cid, entity, status)
+                out[cid] = Outcome(status, item, templates)
+            elif status is Status.DOES_NOT_APPLY:
+                out[cid] = Outcome(status, na=self.not_applicable(cid, entity))
             else:
-                na = self.not_applicable(cid, entity)
-                if na is not None:
-                    not_applicable.append(na)
-        # an entry whose every reason is another entry of the list says nothing more
-        listed = {na.id for na, _ in not_applicable}
-        not_applicable = [(na, t) for na, t in not_applicable
-                          if not all(r.conclusion in listed and not r.exception for r in t)]
-        conclusions.sort(key=lambda t: _sort_key(t[0]))
-        statuses.sort(key=lambda t: (self.rb.rules_for[t[0].id][0].level, t[0].id))
-        undetermined.sort(key=lambda t: _sort_key(t[0]))
-        not_applicable.sort(key=lambda t: _sort_key(t[0]))
-        counts: Counter[str] = Counter()
-        bearing: dict[str, list[str]] = {}
-        for u, _ in undetermined:
-            for path in u.missing:
-                counts[path] += 1
-                bearing.setdefault(path, []).append(u.id)
-        facts = self.rb.facts
-        ask_next = tuple(
-            AskNext.model_construct(fact=p, question=facts[p].question,
-                                    description=facts[p].description, settles=n,
-                                    conclusions=bearing[p])
-            for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        )
-        return PairPlan(tuple(conclusions), tuple(statuses), tuple(undetermined),
-                        tuple(not_applicable), ask_next)
+                item, paths = self.undetermined(cid, entity, status)
+                out[cid] = Outcome(status, item, paths)
+        return out
 
     def conclusion(self, cid: str, entity: str, status: Status
                    ) -> tuple[Conclusion, tuple[DerivationT, ...]]:
         spec = self.rb.conclusions[cid]
-        definite = self.decided_definite(cid, entity)
+        certainties = self.firings.certainty
+        definite = [f for f in self.fired(cid, entity) if f.mode is DEFINITE and not f.silent]
         fired = tuple(sorted({f.rule for f in definite}))
-        certainty = self.firings.certainty[(DEFINITE, cid, entity)]
+        certainty = certainties[(DEFINITE, cid, entity)]
         templates: dict[tuple[Any, ...], DerivationT] = {}
         applies_to: set[str] = set()
+        hedged: set[str] = set()
+        own_hedge = False
         conviction_pending = True
         for f in definite:
             rule = self.rb.by_id[f.rule]
-            alternative = rule.alternatives[f.alternative]
-            paths = tuple(sorted({a.path for a in alternative if isinstance(a, FactAtom)}))
-            conclusion_atoms = [a for a in alternative if not isinstance(a, FactAtom)]
-            cert = weakest([rule.certainty, *(self.firings.certainty[(DEFINITE, *m)]
-                                               for m, a in zip(f.matched, conclusion_atoms)
-                                               if weighs(a))])
+            alt = self.p.alts[f.rule][f.alternative]
+            matched_cert = [certainties[(DEFINITE, m, e)] for m, e in f.matched]
+            cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed) if w)])
             accused = (self.prepared.pairs[int(f.entity[1:])].accused
                        if self.case and f.entity[0] == "p" and entity[0] == "v" else None)
             ids = tuple(m for m, _ in f.matched)
             templates.setdefault((f.rule, f.alternative, ids, accused),
-                                 (f.rule, f.alternative, cert, paths, ids, accused))
-            for atom, (m, _) in zip(conclusion_atoms, f.matched, strict=True):
-                if isinstance(atom, MatchAtom) and atom.scope:
+                                 (f.rule, f.alternative, cert, alt.paths, ids, accused))
+            own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
+            for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert):
+                if scope:
                     applies_to.add(m)
-            if not any(a.path == CONVICTIONS and self.truth(a, f.entity) is None
-                       for a in alternative if isinstance(a, FactAtom)):
-                conviction_pending = False
-        hedged: set[str] = set()
-        if certainty is Certainty.MAY_APPLY and not any(
-            self.rb.by_id[f.rule].certainty is Certainty.MAY_APPLY for f in definite
-        ):
-            hedged = {
-                m for f in definite
-                for (m, e), a in zip(f.matched, [a for a in self.rb.by_id[f.rule].alternatives[
-                    f.alternative] if not isinstance(a, FactAtom)])
-                if weighs(a) and self.firings.certainty[(DEFINITE, m, e)] is Certainty.MAY_APPLY
-            }
-        item = Conclusion.model_construct(
-            id=cid, kind=spec.kind, title=spec.title, status=status, certainty=certainty,
-            rule=fired[0], role=spec.role, offense=spec.offense, penalty=spec.penalty,
-            modality=spec.modality, deadline=spec.deadline, topic=spec.topic,
-            applies_to=sorted(applies_to), on_conviction=conviction_pending,
-            presumed=sorted(self.presumed_in(cid, entity)), hedged_by=sorted(hedged),
+                if w and c is Certainty.MAY_APPLY:
+                    hedged.add(m)
+            if conviction_pending:
+                truths = self._truths[f.entity]
+                if not any(a.path == CONVICTIONS and truths[i] is None for i, a in alt.facts):
+                    conviction_pending = False
+        item = construct(
+            Conclusion, id=cid, kind=spec.kind, title=spec.title, status=status,
+            certainty=certainty, rule=fired[0], role=spec.role, offense=spec.offense,
+            penalty=spec.penalty, modality=spec.modality, deadline=spec.deadline, deadlines=[],
+            topic=spec.topic, applies_to=sorted(applies_to), on_conviction=conviction_pending,
+            presumed=sorted(self.presumed_in(cid, entity)),
+            hedged_by=sorted(hedged) if certainty is Certainty.MAY_APPLY and not own_hedge
+            else [],
             text=spec.text, citations=self.p.citations(fired), derivations=[],
         )
         order = sorted(templates.values(), key=lambda t: (t[0], t[1], t[4], t[5] or ""))
@@ -264,48 +340,47 @@ class PairView:
 
     def presumed_in(self, cid: str, entity: str) -> frozenset[str]:
         """The presumed facts every definite derivation of the instance rests on."""
+        if not self.presumed:
+            return frozenset()
         key = (cid, entity)
         if key in self._presumed_memo:
             return self._presumed_memo[key]
         self._presumed_memo[key] = frozenset()
         out: frozenset[str] | None = None
-        if self.presumed:
-            for f in self.decided_definite(cid, entity):
-                rule = self.rb.by_id[f.rule]
-                used = {a.path for a in rule.alternatives[f.alternative]
-                        if isinstance(a, FactAtom) and a.path in self.presumed}
-                for m in f.matched:
-                    used |= self.presumed_in(*m)
-                out = frozenset(used) if out is None else out & used
+        for f in self.fired(cid, entity):
+            if f.mode is not DEFINITE or f.silent:
+                continue
+            used = {a.path for _, a in self.p.alts[f.rule][f.alternative].facts
+                    if a.path in self.presumed}
+            for m in f.matched:
+                used |= self.presumed_in(*m)
+            out = frozenset(used) if out is None else out & used
         self._presumed_memo[key] = out or frozenset()
         return self._presumed_memo[key]
 
     def undetermined(self, cid: str, entity: str, status: Status
                      ) -> tuple[Undetermined, tuple[str, ...]]:
         spec = self.rb.conclusions[cid]
-        possible = self.firings.of(cid, entity, POSSIBLE)
-        definite_silent = [f for f in self.firings.of(cid, entity, DEFINITE) if f.silent]
-        shown = definite_silent if status is Status.SOURCE_SILENT else possible
-        fired = tuple(sorted({f.rule for f in shown}))
+        fired_all = self.fired(cid, entity)
+        definite_silent = [f for f in fired_all if f.mode is DEFINITE and f.silent]
+        shown = (definite_silent if status is Status.SOURCE_SILENT
+                 else [f for f in fired_all if f.mode is POSSIBLE])
+        rules = tuple(sorted({f.rule for f in shown}))
         applies_to = sorted({
             m for f in shown
-            for atom, (m, _) in zip(
-                [a for a in self.rb.by_id[f.rule].alternatives[f.alternative]
-                 if not isinstance(a, FactAtom)], f.matched, strict=True)
-            if isinstance(atom, MatchAtom) and atom.scope
+            for (m, _), scope in zip(f.matched, self.p.alts[f.rule][f.alternative].scope)
+            if scope
         })
-        missing = sorted(self.missing(cid, entity))
-        notes = [self.rb.by_id[r].rule.note for r in fired if self.rb.by_id[r].rule.note]
-        paths = tuple(sorted({
-            a.path for f in definite_silent
-            for a in self.rb.by_id[f.rule].alternatives[f.alternative] if isinstance(a, FactAtom)
-        }))
-        item = Undetermined.model_construct(
-            id=cid, kind=spec.kind, title=spec.title, status=status,
+        notes = [self.rb.by_id[r].rule.note for r in rules if self.rb.by_id[r].rule.note]
+        paths = tuple(sorted({p for f in definite_silent
+                              for p in self.p.alts[f.rule][f.alternative].paths}))
+        item = construct(
+            Undetermined, id=cid, kind=spec.kind, title=spec.title, status=status,
             reason="source_silent" if status is Status.SOURCE_SILENT else "missing_facts",
-            missing=missing, rules=list(fired), role=spec.role, offense=spec.offense,
-            applies_to=applies_to, text=spec.text, note=" ".join(dict.fromkeys(notes)) or None,
-            facts={}, citations=self.p.citations(fired),
+            missing=sorted(self.missing(cid, entity)), rules=list(rules), role=spec.role,
+            offense=spec.offense, applies_to=applies_to, text=spec.text,
+            note=" ".join(dict.fromkeys(notes)) or None, facts={},
+            citations=self.p.citations(rules),
         )
         return item, paths
 
@@ -320,36 +395,37 @@ class PairView:
             self._missing[key] = frozenset()  # guards against re-entry; no cycles in the rules
         out: set[str] = set()
         facts = self.rb.facts
-        possible = [f for f in self.firings.of(cid, entity, POSSIBLE)
-                    if rules is None or f.rule in rules]
+        holds = self.firings.holds
+        possible = [f for f in self.fired(cid, entity)
+                    if f.mode is POSSIBLE and (rules is None or f.rule in rules)]
         # Facts that could make a decided rule hold are what decide it; the source's silence
         # only matters when no decided rule can hold.
-        decided = [f for f in possible if not f.silent]
+        decided = [f for f in possible if not f.silent] or possible
         # Where one firing of a rule alternative matched only conclusions that already apply,
         # the other conclusions that alternative could match decide nothing: only its facts do.
-        settled = {(f.rule, f.alternative) for f in decided or possible
-                   if all(self.firings.holds(DEFINITE, *m) for m in f.matched)}
-        for f in decided or possible:
+        settled = {(f.rule, f.alternative) for f in decided
+                   if all(holds(DEFINITE, *m) for m in f.matched)}
+        for f in decided:
             if (f.rule, f.alternative) in settled and not all(
-                    self.firings.holds(DEFINITE, *m) for m in f.matched):
+                    holds(DEFINITE, *m) for m in f.matched):
                 continue
-            rule = self.rb.by_id[f.rule]
-            given = self.given(f.entity)
-            for atom in rule.alternatives[f.alternative]:
-                if not isinstance(atom, FactAtom) or atom.unknown_holds:
+            given = None
+            truths = self._truths[f.entity]
+            for i, atom in self.p.alts[f.rule][f.alternative].facts:
+                if atom.unknown_holds or truths[i] is not None:
                     continue
-                if self.truth(atom, f.entity) is None:
-                    spec = facts[atom.path]
-                    if spec.computed_from:
-                        out.update(p for p in spec.computed_from if p not in given)
-                    else:
-                        out.add(atom.path)
+                spec = facts[atom.path]
+                if spec.computed_from:
+                    given = self.given(f.entity) if given is None else given
+                    out.update(p for p in spec.computed_from if p not in given)
+                else:
+                    out.add(atom.path)
             for m in f.matched:
-                if not self.firings.holds(DEFINITE, *m):
+                if not holds(DEFINITE, *m):
                     out |= self.missing(*m)
-            for u in rule.rule.unless:
+            for u in self.rb.by_id[f.rule].rule.unless:
                 ue = self.victim_entity if self.rb.entity[u] == VICTIM else f.entity
-                if self.firings.holds(POSSIBLE, u, ue) and not self.firings.holds(DEFINITE, u, ue):
+                if holds(POSSIBLE, u, ue) and not holds(DEFINITE, u, ue):
                     out |= self.missing(u, ue)
         if rules is not None:
             return frozenset(out)
@@ -367,34 +443,27 @@ class PairView:
         if spec.modality is Modality.NOT_AVAILABLE:
             return None  # that a denial does not apply is no news
         reasons = self.reasons(cid, entity, 2)
-        if not reasons:
-            return None
         if spec.kind is Kind.CHARGE:
             # a charge is listed only where a threshold rules it out, and for that reason
             reasons = tuple(r for r in reasons if r.parameter is not None)
-            if not reasons:
-                return None
         elif spec.kind is Kind.CONSEQUENCE:
             # a consequence only where the convictions given rule it out
             reasons = tuple(r for r in reasons if r.fact == CONVICTIONS)
-            if not reasons:
-                return None
-        elif spec.topic is not None and any(
-            self.rb.conclusions[c].topic == spec.topic
-            and self.rb.conclusions[c].modality is not Modality.NOT_AVAILABLE
-            and status_of(self.firings, c, self.entity_of(c)).holds
-            for c in self.rb.conclusions
-        ):
-            return None  # the victim has what it gives by another route
-        item = NotApplicable.model_construct(
-            id=cid, kind=spec.kind, title=spec.title, status=Status.DOES_NOT_APPLY,
-            role=spec.role, offense=spec.offense, because=[],
+        if not reasons:
+            return None
+        item = construct(
+            NotApplicable, id=cid, kind=spec.kind, title=spec.title,
+            status=Status.DOES_NOT_APPLY, role=spec.role, offense=spec.offense, because=[],
         )
         return item, reasons
 
     def reasons(self, cid: str, entity: str, depth: int) -> tuple[ReasonT, ...]:
         """For each decided rule of a conclusion that does not apply, the condition that fails
         (one per alternative, the same condition once)."""
+        key = (cid, entity, depth)
+        found = self._reasons.get(key)
+        if found is not None:
+            return found
         out: dict[tuple[str, str | None], ReasonT] = {}
         victim = self.victim_entity
         for rule in self.rb.rules_for.get(cid, ()):
@@ -415,7 +484,8 @@ class PairView:
                     reason = self.failing(rule, alt, anchor, depth)
                     if reason is not None:
                         out.setdefault((reason.condition, reason.fact), reason)
-        return tuple(out.values())
+        self._reasons[key] = tuple(out.values())
+        return self._reasons[key]
 
     def failing(self, rule: LoadedRule, alt: tuple[Any, ...], anchor: str, depth: int
                 ) -> ReasonT | None:
@@ -440,8 +510,6 @@ class PairView:
                 return ReasonT(rule.id, f"no {self.rb.describe(atom)} applies")
         return None
 
-    # -- filling -------------------------------------------------------------------------------
-
 
 def _sort_key(c: Any) -> tuple[Any, ...]:
     return (KIND_ORDER[c.kind], c.role or "", c.id)
@@ -449,20 +517,21 @@ def _sort_key(c: Any) -> tuple[Any, ...]:
 
 def fill_derivations(templates: tuple[DerivationT, ...], facts: dict[str, Any]
                      ) -> list[Derivation]:
+    """The derivations of a conclusion, with the values the rules read."""
     return [
-        Derivation.model_construct(rule=rule, alternative=alt, certainty=cert,
-                                   facts={p: facts.get(p) for p in paths},
-                                   conclusions=list(ids), accused=accused)
+        construct(Derivation, rule=rule, alternative=alt, certainty=cert,
+                  facts={p: facts.get(p) for p in paths}, conclusions=list(ids), accused=accused)
         for rule, alt, cert, paths, ids, accused in templates
     ]
 
 
 def fill_reasons(templates: tuple[ReasonT, ...], facts: dict[str, Any]) -> list[Reason]:
+    """The reasons a conclusion does not apply, with the facts' values."""
     return [
-        Reason.model_construct(rule=r.rule, condition=r.condition, fact=r.fact,
-                               value=facts.get(r.fact) if r.fact else None,
-                               parameter=r.parameter, conclusion=r.conclusion,
-                               exception=r.exception, because=fill_reasons(r.below, facts),
-                               citations=list(r.citations))
+        construct(Reason, rule=r.rule, condition=r.condition, fact=r.fact,
+                  value=facts.get(r.fact) if r.fact else None, parameter=r.parameter,
+                  conclusion=r.conclusion, exception=r.exception,
+                  because=fill_reasons(r.below, facts), citations=list(r.citations))
         for r in templates
     ]
+

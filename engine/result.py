@@ -11,7 +11,7 @@ same JSON bytes. Statuses use one vocabulary (:class:`Status`): ``applies``, ``m
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,13 +38,59 @@ __all__ = [
     "Undetermined",
     "VictimSummary",
     "Warning",
+    "construct",
+    "copy_with",
 ]
 
 FactValue = bool | int | float | str | list[str] | dict[str, int]
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        found = _DEFAULTS[cls] = {
+            name: (info.default_factory if info.default_factory is not None else info.default)
+            for name, info in cls.model_fields.items() if not info.is_required()
+        }
+    return found
+
+
+def construct(cls: type[_M], **fields: Any) -> _M:
+    """An instance of a result model from fields the engine built (no validation): the fast
+    path of :meth:`BaseModel.model_construct`. A field left out takes its default."""
+    values: dict[str, Any] = {}
+    for name, default in _defaults(cls).items():
+        if name not in fields:
+            values[name] = default() if callable(default) else default
+    values.update(fields)
+    item = cls.__new__(cls)
+    object.__setattr__(item, "__dict__", values)
+    object.__setattr__(item, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(item, "__pydantic_extra__", None)
+    object.__setattr__(item, "__pydantic_private__", None)
+    return item
+
+
+def copy_with(item: _M, **update: Any) -> _M:
+    """A shallow copy of a result model with some fields replaced (no validation), every list
+    and mapping it holds at the top level copied, so that no two results share one."""
+    values = {k: (list(v) if type(v) is list else dict(v) if type(v) is dict else v)
+              for k, v in item.__dict__.items()}
+    values.update(update)
+    new = item.__class__.__new__(item.__class__)
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_fields_set__", item.__pydantic_fields_set__)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 class StatuteRef(_Out):

@@ -171,7 +171,8 @@ def why_not(engine: Any, case: Any, target: str, *, accused: str | None = None,
                     changed = engine.prepare(with_fact(model, k, path, value), presume)
                 except FactError:
                     continue
-                other = PairView(engine._planner, changed, engine.plan(changed).firings, k)
+                other = PairView(engine._planner, changed,
+                                 engine.plan(changed).firings, k)
                 found.append(Decider(fact=path, value=value,
                                      status=_Asking(rb, other, 0).status(cid, rule)))
         out = out.model_copy(update={"deciders": found})
