@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import threading
 import weakref
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any
 
 import durable_rules_engine as _dre
 
-from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Mode, weakest
+from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Mode
 from dmst.engine._prepare import Prepared, entity_atoms
 from dmst.errors import EvaluationError, RulebookError
 from dmst.rules import (
@@ -46,7 +45,7 @@ from dmst.rules import (
 __all__ = ["CompiledRuleset"]
 
 _PRIME = "$prime"
-_SLOT = re.compile(r'"(\w+)":\{"id": "([^"]+)"')
+_ANCHOR = '"f":{"id": "'
 _counter = itertools.count()
 
 
@@ -60,6 +59,8 @@ class _Action:
     slots: tuple[str, ...]
     #: For each slot: whether the matched conclusion's certainty weakens the rule's.
     weighed: tuple[bool, ...]
+    #: The conclusion fact's JSON after its id, sid and entities: type, conclusion, marks.
+    body: str
     unless: tuple[tuple[str, bool], ...]
     certainty: Certainty
     conclusion: str
@@ -88,9 +89,9 @@ class CompiledRuleset:
                 a for r in rulebook.rules for alt in r.alternatives for a in alt
                 if isinstance(a, MatchAtom)))
         }
-        self._marks: dict[str, dict[str, bool]] = {
-            cid: {f"m{j}": True for atom, j in self._matches.items()
-                  if cid in rulebook.targets(atom)}
+        self._marks: dict[str, tuple[str, ...]] = {
+            cid: tuple(f"m{j}" for atom, j in self._matches.items()
+                       if cid in rulebook.targets(atom))
             for cid in rulebook.conclusions
         }
         definition: dict[str, Any] = {_PRIME: {"all": [{"m": {"t": _PRIME}}], "pri": 0}}
@@ -99,10 +100,13 @@ class CompiledRuleset:
                 for mode in (DEFINITE, POSSIBLE):
                     name = f"{rule.id}#{index}#{mode.value}"
                     definition[name] = self._compile(rule, alternative, mode)
+                    marks = "".join(f', "{m}": true'
+                                    for m in self._marks[rule.conclusion_id])
                     self._actions[name] = _Action(
                         rule=rule.id, alternative=index, mode=mode,
-                        slots=tuple(f"c{i}" for i, a in enumerate(alternative)
+                        slots=tuple(f'"c{i}":{{"id": "' for i, a in enumerate(alternative)
                                     if not isinstance(a, FactAtom)),
+                        body=f'"t": "{mode.value}", "c": "{rule.conclusion_id}"{marks}}}',
                         weighed=tuple(weighs(a) for a in alternative
                                       if not isinstance(a, FactAtom)),
                         unless=tuple((u, rulebook.entity[u] == VICTIM) for u in rule.rule.unless),
@@ -200,20 +204,27 @@ class CompiledRuleset:
 
     def _act(self, action: _Action, message: str, sid: str, out: Firings,
              asserted: set[str]) -> None:
-        found = dict(_SLOT.findall(message))
-        _, entity, victim = found["f"].split("|")
+        # The message is {"<rule>":{"f":{"id": "f|<entity>|<victim>", ...},"c1":{"id": ...}}}:
+        # every fact's id comes first, and ids hold no quote.
+        start = message.index(_ANCHOR) + len(_ANCHOR)
+        end = message.index('"', start)
+        _, entity, victim = message[start:end].split("|")
         other = action.mode.other
+        certainties = out.certainty
         for u, victim_level in action.unless:
-            if (other, u, victim if victim_level else entity) in out.certainty:
+            if (other, u, victim if victim_level else entity) in certainties:
                 return
         mode = action.mode
-        matched = tuple(tuple(found[s].split("|")[1:]) for s in action.slots)
+        matched = []
         certainty = action.certainty
-        if matched and certainty is Certainty.APPLIES:
-            certainty = weakest(out.certainty[(mode, c, e)]
-                                for (c, e), w in zip(matched, action.weighed) if w)
+        for slot, weighed in zip(action.slots, action.weighed):
+            at = message.index(slot, end) + len(slot)
+            _, cid, where = message[at:message.index('"', at)].split("|")
+            matched.append((cid, where))
+            if weighed and certainties[(mode, cid, where)] is Certainty.MAY_APPLY:
+                certainty = Certainty.MAY_APPLY
         target = victim if action.victim_level else entity
-        firing = Firing(action.rule, action.alternative, mode, entity, matched,  # type: ignore[arg-type]
+        firing = Firing(action.rule, action.alternative, mode, entity, tuple(matched),
                         action.silent)
         first = out.add(action.conclusion, target, firing, certainty)
         if not (first and action.consumed):
@@ -224,9 +235,9 @@ class CompiledRuleset:
         asserted.add(fact_id)
         # durable_rules identifies a fact by its "id" field (by a 32-bit hash of its content
         # when there is none, which can collide): give every fact an explicit, unique id.
-        fact = {"id": fact_id, "sid": sid, "t": mode.value, "c": action.conclusion,
-                "e": target, "v": victim, **self._marks[action.conclusion]}
-        code, _ = _dre.assert_fact(self._handle, json.dumps(fact))
+        fact = (f'{{"id": "{fact_id}", "sid": "{sid}", "e": "{target}", "v": "{victim}", '
+                + action.body)
+        code, _ = _dre.assert_fact(self._handle, fact)
         if code not in (0, 1):
             raise EvaluationError(
                 f"durable_rules refused conclusion {action.conclusion!r} (code {code}); no "
