@@ -217,7 +217,7 @@ class CompiledRuleset:
         mode = action.mode
         matched = []
         certainty = action.certainty
-        for slot, weighed in zip(action.slots, action.weighed):
+        for slot, weighed in zip(action.slots, action.weighed, strict=True):
             at = message.index(slot, end) + len(slot)
             _, cid, where = message[at:message.index('"', at)].split("|")
             matched.append((cid, where))

@@ -16,7 +16,6 @@ from dmst.engine._firings import Firings
 from dmst.engine._plan import (
     Plan,
     Planner,
-    citations_for,
     fill_derivations,
     fill_reasons,
 )
@@ -277,7 +276,7 @@ class Engine:
 
     def _check_convictions(self, prepared: Prepared) -> None:
         """A conviction of an offense whose every form of conduct is given as false cannot be."""
-        for k, pair in enumerate(prepared.pairs):
+        for _k, pair in enumerate(prepared.pairs):
             convicted = pair.given.get("accused.convicted_of") or ()
             for offense in convicted:
                 forms = self._conduct_of.get(offense)

@@ -309,14 +309,14 @@ class PairView:
             rule = self.rb.by_id[f.rule]
             alt = self.p.alts[f.rule][f.alternative]
             matched_cert = [certainties[(DEFINITE, m, e)] for m, e in f.matched]
-            cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed) if w)])
+            cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed, strict=True) if w)])
             accused = (self.prepared.pairs[int(f.entity[1:])].accused
                        if self.case and f.entity[0] == "p" and entity[0] == "v" else None)
             ids = tuple(m for m, _ in f.matched)
             templates.setdefault((f.rule, f.alternative, ids, accused),
                                  (f.rule, f.alternative, cert, alt.paths, ids, accused))
             own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
-            for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert):
+            for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):
                 if scope:
                     applies_to.add(m)
                 if w and c is Certainty.MAY_APPLY:
@@ -368,7 +368,7 @@ class PairView:
         rules = tuple(sorted({f.rule for f in shown}))
         applies_to = sorted({
             m for f in shown
-            for (m, _), scope in zip(f.matched, self.p.alts[f.rule][f.alternative].scope)
+            for (m, _), scope in zip(f.matched, self.p.alts[f.rule][f.alternative].scope, strict=True)
             if scope
         })
         notes = [self.rb.by_id[r].rule.note for r in rules if self.rb.by_id[r].rule.note]

@@ -53,7 +53,7 @@ def _fire(rulebook: Rulebook, rule: LoadedRule, index: dict[FactAtom, int],
         weighed = [weighs(a) for a in alternative if not isinstance(a, FactAtom)]
         for matched in itertools.product(*choices):
             certainty = weakest([rule.certainty, *(out.certainty[(mode, c, e)]
-                                                   for (c, e), w in zip(matched, weighed) if w)])
+                                                   for (c, e), w in zip(matched, weighed, strict=True) if w)])
             out.add(rule.conclusion_id, target,
                     Firing(rule.id, number, mode, entity, tuple(matched), rule.silent), certainty)
 

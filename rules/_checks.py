@@ -215,7 +215,7 @@ def _parameters(rules: list[LoadedRule], meta: RulebookMeta, source: Source) -> 
                 yield r.file, r.id, _unknown("parameter", name, meta.parameters)
             elif meta.parameters[name].unit != "months":
                 yield r.file, r.id, f"deadline parameter '{name}' is not in months"
-    for name, p in meta.parameters.items():
+    for p in meta.parameters.values():
         used |= set(p.sum or ())
     for name, p in meta.parameters.items():
         where = (META, f"parameter {name}")

@@ -164,8 +164,8 @@ def test_every_rule_is_fired_by_some_example(engine: Engine) -> None:
 
 def test_every_new_fact_is_shown_by_some_example() -> None:
     """Every fact of the model is given in at least one example, so the examples teach each."""
-    from dmst.facts.paths import FACTS, flatten
     from dmst.facts.model import Case
+    from dmst.facts.paths import FACTS, flatten
 
     given: set[str] = set()
     for path in EXAMPLE_FILES:

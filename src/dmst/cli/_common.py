@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import typer
+from typer.core import TyperCommand
 
 from dmst.errors import EXIT_OK, DmstError, exit_code
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from dmst.engine._engine import Engine
 
 __all__ = [
+    "Command",
     "Format",
     "View",
     "app",
@@ -35,6 +37,14 @@ __all__ = [
     "stderr_is_terminal",
     "stdout_is_terminal",
 ]
+
+class Command(TyperCommand):
+    """A command whose usage line names its arguments plainly (``FILE``, not ``{FILE}``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p
+                for p in super().collect_usage_pieces(ctx)]
+
 
 def _version(value: bool) -> None:
     if value:

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
-from dmst.cli._common import app, engine, handle_errors, stderr_is_terminal
+from dmst.cli._common import Command, app, engine, handle_errors, stderr_is_terminal
 from dmst.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ _HELP = (
 )
 
 
-@app.command(help=_HELP)
+@app.command(help=_HELP, cls=Command)
 def batch(
     input: str = typer.Argument(
         ...,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from dmst.cli._common import Format, View, app, emit, engine, handle_errors
+from dmst.cli._common import Command, Format, View, app, emit, engine, handle_errors
 from dmst.facts.load import load_case_file
 
 FILE_HELP = "A scenario or case file (YAML or JSON) with 'facts:'."
 STRICT_HELP = "Make no presumption (a case silent on the decoy leaves it unknown)."
 
 
-@app.command()
+@app.command(cls=Command)
 def evaluate(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dmst.cli._common import Format, app, emit, engine, handle_errors
+from dmst.cli._common import Command, Format, app, emit, engine, handle_errors
 from dmst.cli.evaluate import FILE_HELP, STRICT_HELP
 from dmst.facts.load import load_case_file
 from dmst.facts.paths import FLIP_FACTS
@@ -17,7 +17,7 @@ _ACCUSED_HELP = "In a case of several people: the accused of the pair to look at
 _VICTIM_HELP = "In a case of several people: the victim of the pair to look at."
 
 
-@app.command("explain")
+@app.command("explain", cls=Command)
 def explain_command(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     conclusion: str = typer.Option(
@@ -44,7 +44,7 @@ def explain_command(
              undetermined=0 if conclusion else len(result.undetermined))
 
 
-@app.command("why-not")
+@app.command("why-not", cls=Command)
 def why_not_command(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     id: str = typer.Argument(..., help="A conclusion id (or a rule id).", metavar="ID"),
@@ -68,7 +68,7 @@ def why_not_command(
         emit(answer, format)
 
 
-@app.command("diff")
+@app.command("diff", cls=Command)
 def diff_command(
     a: Path = typer.Argument(..., help="The first scenario or case file.", metavar="A"),
     b: Path = typer.Argument(..., help="The second scenario or case file.", metavar="B"),
@@ -82,7 +82,7 @@ def diff_command(
         emit(answer, format, compare=(str(a), str(b)))
 
 
-@app.command("flips")
+@app.command("flips", cls=Command)
 def flips_command(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     fact: list[str] = typer.Option(

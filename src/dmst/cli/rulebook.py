@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from dmst.cli._common import Format, app, handle_errors
+from dmst.cli._common import Command, Format, app, handle_errors
 from dmst.rules import Kind
 
 
@@ -17,7 +17,7 @@ def _rulebook():  # type: ignore[no-untyped-def]
     return load_rulebook()
 
 
-@app.command()
+@app.command(cls=Command)
 def rules(
     query: str = typer.Argument(None, help="Show only rules whose id or title contains this."),
     kind: Kind = typer.Option(None, "--kind", "-k", help="Show only rules adding this kind."),
@@ -65,7 +65,7 @@ def rules(
             typer.echo("No rule matches.", err=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     format: Format = typer.Option(Format.text, "--format", "-f", help="text or json."),
 ) -> None:
@@ -97,7 +97,7 @@ def check(
             raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=Command)
 def schema() -> None:
     """Print the JSON Schema of a scenario or case file."""
     with handle_errors():
