@@ -513,7 +513,7 @@ class Compensation(_Facts):
     claim_filed: Date | None = _fact(
         "The date the crime victims' compensation claim was or will be filed (YYYY-MM-DD). With "
         "dates.offense it gives the filing delay.",
-        "On what date was (or will) the compensation claim be filed (YYYY-MM-DD)?",
+        "On what date was the compensation claim filed, or will it be (YYYY-MM-DD)?",
     )
     good_cause_for_delay: bool | None = _fact(
         "Good cause can be shown for filing the compensation claim late.",

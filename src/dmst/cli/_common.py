@@ -101,6 +101,8 @@ def emit(obj: Any, format: Format, *, view: View = View.all, **document: Any) ->
         return
     from dmst.report import render
 
+    if format is Format.text:
+        document.pop("narrative", None)  # the terminal report starts with the facts as read
     typer.echo(render(obj, format=format.value, view=view.value, **document), nl=False)
 
 

@@ -226,7 +226,7 @@ class _Builder:
                 n = len(a.conclusions)
                 entries.append(Entry(f"{a.question or a.fact} (bears on {n} "
                                      f"conclusion{'s' if n != 1 else ''})", "ask", detail,
-                                     code=a.fact))
+                                     code=a.fact if self.detailed else None))
             out.append(Section("Ask next", entries=tuple(entries), numbered=True))
         return out
 

@@ -54,8 +54,6 @@ def _entry_text(e: Entry, indent: str, number: int | None) -> list[str]:
 def _section_text(s: Section, depth: int) -> list[str]:
     indent = "  " * depth
     out = [f"{indent}{plain(s.title)}"]
-    if depth == 0:
-        out.append("-" * min(len(s.title), WIDTH))
     for p in s.intro:
         out += _wrap(p, indent + "  ")
     for i, e in enumerate(s.entries, 1):
@@ -75,7 +73,7 @@ def write_text(doc: Document) -> str:
     for s in doc.sections:
         out += _section_text(s, 0)
     if doc.notes:
-        out += ["Sources (the report card, verbatim)", "-" * 35]
+        out += ["Sources (the report card, verbatim)"]
         for n in doc.notes:
             out += _wrap(f"[{n.number}] \u201c{n.quote}\u201d \u2014 {n.where}", "  ", "      ")
         out.append("")
