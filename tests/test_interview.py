@@ -227,6 +227,7 @@ def test_the_written_file_round_trips_and_evaluates_the_same(engine: Engine,
                     encoding="utf-8")
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# a note\n") and "roles: [buyer]" in text
+    assert "age: {min: 15, max: 16}" in text
     loaded = load_case_file(path)
     assert loaded.title == "Gathered"
     assert loaded.facts == outcome.case

@@ -553,7 +553,14 @@ def _str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
+def _dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    """An age range on one line (``age: {min: 15, max: 16}``), other mappings as blocks."""
+    flow = bool(data) and set(data) <= {"min", "max"}
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
+
+
 _Dumper.add_representer(list, _list)
+_Dumper.add_representer(dict, _dict)
 _Dumper.add_representer(str, _str)
 
 
