@@ -224,6 +224,12 @@ class Planner:
             for path in u.missing:
                 counts[path] += 1
                 bearing.setdefault(path, []).append(u.id)
+        # a presumed fact, and the convictions where consequences wait on them, are worth
+        # asking too: they bear on every conclusion that rests on them
+        for c, _ in (*statuses, *conclusions):
+            for path in (*c.presumed, *((CONVICTIONS,) if c.on_conviction else ())):
+                counts[path] += 1
+                bearing.setdefault(path, []).append(c.id)
         facts = self.rulebook.facts
         ask_next = tuple(
             construct(AskNext, fact=p, question=facts[p].question,
