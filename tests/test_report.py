@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import dmst
 from dmst import Engine, load_case_file
 from dmst.cli import app
 from dmst.engine._firings import Status
