@@ -168,9 +168,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     conduct = {k: draw(_BOOL) for k in (
         "trafficked_for_sex", "promoted_prostitution", "enticed_for_commercial_sex",
         "bought_commercial_sex", "used_internet", "caused_sexual_conduct_for_images")}
+    control = draw(_BOOL)
+    if control is False and conduct["trafficked_for_sex"]:
+        control = None  # whoever traffics a child controls her: the model refuses both at once
     return {
         "victim": some(age=draw(_AGES), engaged_in_commercial_sex=draw(_BOOL),
-                       third_party_control=draw(_BOOL)),
+                       third_party_control=control),
         "accused": some(roles=roles, conduct=some(**conduct), street_gang=draw(_BOOL)),
         "investigation": some(decoy=draw(_BOOL)),
     }
@@ -194,7 +197,10 @@ def test_every_change_has_a_cause_and_reverting_it_restores_the_conclusion(
             reverted = b
             for f in delta.because:
                 reverted = changed(reverted, f.fact, f.before)
-            reverts[key] = engine.evaluate(reverted)
+            try:
+                reverts[key] = engine.evaluate(reverted)
+            except FactError:  # a mix of two cases can contradict itself: nothing to revert to
+                continue
         assert state(reverts[key], delta.id) == delta.before, delta.id
 
 
@@ -258,6 +264,10 @@ def test_each_flip_is_the_diff_of_the_changed_scenario(engine: Engine) -> None:
     report = flips(engine, PIMP)
     assert {f.fact for f in report.flips} == set(FLIP_FACTS)
     for f in report.flips:
+        if (f.fact, f.after) == ("victim.third_party_control", False):
+            # the stock trafficker traffics her: "no third party's control" contradicts that
+            assert f.skipped and "third party" in f.skipped and not f.changes
+            continue
         assert f.skipped is None
         expected = diff(engine, PIMP, changed(PIMP, f.fact, f.after))
         assert f.changes == expected.changes, f"{f.fact} -> {f.after}"
@@ -380,8 +390,9 @@ def test_cli_diff_text_names_changes_and_causes(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     text = words(out.output)
     assert "victim.third_party_control: yes \u2192 no" in text
-    assert ("\u2212 The victim is a child sex trafficking victim \u2014 no longer applies (now "
-            "undetermined \u2014 facts missing) (status.trafficking_victim)") in text
+    # with no third party's control, and no accused in the case, she is no trafficking victim
+    assert ("\u2212 The victim is a child sex trafficking victim \u2014 no longer applies "
+            "(status.trafficking_victim)") in text
     assert "because victim.third_party_control yes \u2192 no" in text
 
 
