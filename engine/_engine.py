@@ -171,10 +171,11 @@ class Engine:
         shown = {p: v for p, v in effective.items()
                  if p in pair.given or p in self.rulebook.meta.computed}
         deadlines = self.deadlines(effective.get("dates.offense"))
+        read = [p.effective for p in prepared.pairs]
         return construct(
             Result,
-            conclusions=[_filled(c, t, effective, deadlines) for c, t in pp.conclusions],
-            statuses=[_filled(c, t, effective, deadlines) for c, t in pp.statuses],
+            conclusions=[_filled(c, t, read, deadlines) for c, t in pp.conclusions],
+            statuses=[_filled(c, t, read, deadlines) for c, t in pp.statuses],
             undetermined=[
                 copy_with(u, facts={p: effective.get(p) for p in paths}) if paths
                 else copy_with(u)
@@ -298,7 +299,7 @@ class Engine:
                     )
 
 
-def _filled(item: Any, templates: Any, facts: dict[str, Any],
+def _filled(item: Any, templates: Any, facts: list[dict[str, Any]],
             deadlines: dict[str, list[Deadline]]) -> Any:
     if item.id in deadlines:
         return copy_with(item, derivations=fill_derivations(templates, facts),

@@ -60,8 +60,9 @@ KIND_ORDER = {k: i for i, k in enumerate(
 )}
 
 #: A derivation before its fact values: rule, alternative, certainty, fact paths, the
-#: conclusions relied on, the accused of the pair it came from.
-DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], str | None]
+#: conclusions relied on, the accused of the pair it came from (where that is another pair),
+#: and the index of the pair whose facts the rule read.
+DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], str | None, int]
 
 
 class ReasonT(NamedTuple):
@@ -316,11 +317,13 @@ class PairView:
             alt = self.p.alts[f.rule][f.alternative]
             matched_cert = [certainties[(DEFINITE, m, e)] for m, e in f.matched]
             cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed, strict=True) if w)])
-            accused = (self.prepared.pairs[int(f.entity[1:])].accused
-                       if self.case and f.entity[0] == "p" and entity[0] == "v" else None)
+            source = self._pair_index(f.entity)
+            accused = (self.prepared.pairs[source].accused
+                       if self.case and f.entity[0] == "p" and f.entity != self.pair_entity
+                       else None)
             ids = tuple(m for m, _ in f.matched)
             templates.setdefault((f.rule, f.alternative, ids, accused),
-                                 (f.rule, f.alternative, cert, alt.paths, ids, accused))
+                                 (f.rule, f.alternative, cert, alt.paths, ids, accused, source))
             own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
             for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):
                 if scope:
@@ -404,9 +407,15 @@ class PairView:
         holds = self.firings.holds
         possible = [f for f in self.fired(cid, entity)
                     if f.mode is POSSIBLE and (rules is None or f.rule in rules)]
-        # Facts that could make a decided rule hold are what decide it; the source's silence
-        # only matters when no decided rule can hold.
-        decided = [f for f in possible if not f.silent] or possible
+        # Facts that could make a decided rule hold are what decide it; where none can, and the
+        # source's silence is certain, no fact decides anything.
+        decided = [f for f in possible if not f.silent]
+        if not decided and any(f.mode is DEFINITE and f.silent
+                               for f in self.fired(cid, entity)):
+            if rules is None:
+                self._missing[key] = frozenset()
+            return frozenset()
+        decided = decided or possible
         # Where one firing of a rule alternative matched only conclusions that already apply,
         # the other conclusions that alternative could match decide nothing: only its facts do.
         settled = {(f.rule, f.alternative) for f in decided
@@ -521,13 +530,15 @@ def _sort_key(c: Any) -> tuple[Any, ...]:
     return (KIND_ORDER[c.kind], c.role or "", c.id)
 
 
-def fill_derivations(templates: tuple[DerivationT, ...], facts: dict[str, Any]
+def fill_derivations(templates: tuple[DerivationT, ...], facts: list[dict[str, Any]]
                      ) -> list[Derivation]:
-    """The derivations of a conclusion, with the values the rules read."""
+    """The derivations of a conclusion, with the values the rules read (``facts``: the
+    effective facts of each pair of the case, by index)."""
     return [
         construct(Derivation, rule=rule, alternative=alt, certainty=cert,
-                  facts={p: facts.get(p) for p in paths}, conclusions=list(ids), accused=accused)
-        for rule, alt, cert, paths, ids, accused in templates
+                  facts={p: facts[k].get(p) for p in paths}, conclusions=list(ids),
+                  accused=accused)
+        for rule, alt, cert, paths, ids, accused, k in templates
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dmst.engine._firings import DEFINITE, Status, status_of
+from dmst.engine._firings import DEFINITE, POSSIBLE, Status, status_of
 from dmst.engine._plan import PairView, citations_for
 from dmst.engine.explain import check_rulebook, resolve_id
 from dmst.engine.result import Citation, FactValue, Result
@@ -97,6 +97,11 @@ class RuleCheck(_Out):
     certainty: Certainty
     source_silent: bool
     note: str | None = None
+    held_for: list[str] = Field(
+        default_factory=list,
+        description="In a case: the other accused for whose charges the rule holds (a rule about "
+        "the victim holds for her in every pair once it holds in one).",
+    )
     conditions: list[Check]
     alternatives: list[AlternativeCheck]
     exceptions: list[ExceptionCheck]
@@ -228,11 +233,15 @@ class _Asking:
         return "holds" if value else "fails"
 
     def atom_status(self, atom: Atom) -> ConditionStatus:
+        """A condition as a rule reads it: a conclusion satisfies a condition only through a
+        rule that decides it (the source's silence satisfies none)."""
         if isinstance(atom, FactAtom):
             return self.truth(atom)
-        states = [self.state(t) for t in self.rb.targets(atom)]
-        return ("holds" if any(s.holds for s in states)
-                else "unknown" if any(s is Status.UNDETERMINED for s in states) else "fails")
+        holds = self.firings.holds
+        instances = [(t, self.entity(t)) for t in self.rb.targets(atom)]
+        if any(holds(DEFINITE, *i) for i in instances):
+            return "holds"
+        return "unknown" if any(holds(POSSIBLE, *i) for i in instances) else "fails"
 
     def rule_check(self, rule: LoadedRule, depth: int) -> RuleCheck:
         conditions = [self.check(c, depth) for c in rule.rule.when]
@@ -258,6 +267,19 @@ class _Asking:
         statuses = [a.status for a in alternatives] or ["holds"]
         overall: ConditionStatus = ("holds" if "holds" in statuses
                                     else "unknown" if "unknown" in statuses else "fails")
+        held_for: list[str] = []
+        cid = rule.conclusion_id
+        if overall != "holds" and self.rb.entity[cid] == "victim" and rule.anchor == "pair":
+            # a rule about the victim, read through another pair of the case
+            elsewhere = [f for f in self.firings.of(cid, self.view.victim_entity)
+                         if f.rule == rule.id and f.entity != self.view.pair_entity]
+            pairs = self.view.prepared.pairs
+            held_for = sorted({str(pairs[int(f.entity[1:])].accused) for f in elsewhere
+                               if f.mode is DEFINITE})
+            if held_for:
+                overall = "holds"
+            elif elsewhere:
+                overall = "unknown"
         outcome: Literal["holds", "fails", "unknown", "blocked", "maybe_blocked"]
         if overall == "fails":
             outcome = "fails"
@@ -269,7 +291,8 @@ class _Asking:
             outcome = "unknown"
         return RuleCheck(
             rule=rule.id, title=rule.rule.title, outcome=outcome, certainty=rule.certainty,
-            source_silent=rule.silent, note=rule.rule.note, conditions=conditions,
+            source_silent=rule.silent, note=rule.rule.note, held_for=held_for,
+            conditions=conditions,
             alternatives=alternatives, exceptions=exceptions,
             citations=citations_for(self.rb, [rule]),
         )

@@ -130,17 +130,8 @@ def test_every_tree_step_is_cited_and_its_facts_hold(engine: Engine, name: str) 
                 assert result.conclusion(child.id) is not None
 
 
-_CROSS_PAIR_FACTS = pytest.mark.xfail(strict=True, reason=(
-    "in a case, a derivation reached through another accused's charges records the fact values "
-    "of this pair's accused: the BUYER pair shows 'accused.roles includes trafficker' as holding "
-    "with roles [buyer] (status.trafficking_victim.promoted, for accused MOTHER)"))
-_CROSSED = ("case-boyfriend-advertises-buyer-answers", "case-mother-and-buyer",
-            "case-trafficker-and-motel-manager")
-
-
 @pytest.mark.parametrize("example", [
-    pytest.param(p, id=p.stem, marks=[_CROSS_PAIR_FACTS] if p.stem in _CROSSED else [])
-    for p in EXAMPLE_FILES if p.name.startswith("case-")])
+    pytest.param(p, id=p.stem) for p in EXAMPLE_FILES if p.name.startswith("case-")])
 def test_every_recorded_fact_holds_its_condition_in_every_pair_of_a_case(
         engine: Engine, example: Path) -> None:
     """In each pair of a case, every fact condition of every recorded derivation holds on the
@@ -331,11 +322,6 @@ def test_rule_outcomes_agree_with_the_rule_firings(engine: Engine, name: str) ->
     assert _outcome_disagreements(engine, SCENARIOS[name]) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "why-not counts a condition on a conclusion that is undetermined only through a "
-    "source-silent rule as 'unknown', but such a conclusion can never satisfy another rule: "
-    "trafficker-pimp-15 says protection.limitations.undecided 'does not apply' while its only "
-    "rule 'depends on unknown facts'"))
 def test_rule_outcomes_agree_with_the_firings_where_a_target_can_only_be_source_silent(
         engine: Engine) -> None:
     """With internet use false, computer luring can at most be source-silent (advertising
@@ -347,10 +333,6 @@ def test_rule_outcomes_agree_with_the_firings_where_a_target_can_only_be_source_
     assert _outcome_disagreements(engine, facts) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "why-not checks a victim's rule against this pair's accused only: in the buyer's pair, "
-    "status.trafficking_victim.promoted fired for the mother, yet the answer for that rule says "
-    "'applies' with the rule's outcome 'fails'"))
 def test_a_rule_that_fired_for_another_accused_does_not_fail(engine: Engine) -> None:
     """Asked about the rule by id in the buyer's pair, why-not does not contradict itself: the
     rule fired (for the mother), so its outcome is not 'fails'."""
@@ -467,15 +449,8 @@ def test_why_not_in_a_case_needs_a_pair_and_answers_for_it(engine: Engine) -> No
 # --- undetermined: what decides it ---------------------------------------------------------------
 
 
-_SILENT_MISSING = pytest.mark.xfail(strict=True, reason=(
-    "a source-silent entry lists missing facts even when its silent rule is known to hold: with "
-    "a decoy and a purchase given, charge.procuring_prostitute lists "
-    "accused.conduct.attempted_to_buy_commercial_sex, which decides nothing (either value leaves "
-    "it source-silent with nothing missing) yet goes into ask_next; why-not lists none"))
-
-
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=[_SILENT_MISSING] if n == "decoy" else []) for n in sorted(SCENARIOS)])
+    pytest.param(n) for n in sorted(SCENARIOS)])
 def test_why_not_lists_the_missing_facts_the_result_lists(engine: Engine, name: str) -> None:
     """For each undetermined conclusion (facts missing, or the source silent), why_not gives the
     same status and deciding facts as the result."""
@@ -487,7 +462,6 @@ def test_why_not_lists_the_missing_facts_the_result_lists(engine: Engine, name: 
         assert answer.missing == u.missing, u.id
 
 
-@pytest.mark.xfail(strict=True, reason=_SILENT_MISSING.kwargs["reason"])
 def test_a_source_silent_conclusion_whose_rule_holds_lists_nothing_missing(
         engine: Engine) -> None:
     """Undetermined.missing is empty when the silent rule's conditions are known to hold: only

@@ -111,6 +111,7 @@ def _why(w: WhyNot, notes: Footnotes | None = None) -> Entry:
                                {"yes": "fails", "maybe": "unknown", "no": "holds"}[e.blocks]))
         rule_detail = (r.note,) if r.note else ()
         rules.append(Entry(f"Rule: {r.title} \u2014 {_OUTCOME[r.outcome]}"
+                           + (f" (for accused {', '.join(r.held_for)})" if r.held_for else "")
                            + (" (records the source's silence)" if r.source_silent else ""),
                            None, rule_detail, children=tuple(parts),
                            refs=refs(notes, r.citations) if notes else (), code=r.rule))
