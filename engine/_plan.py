@@ -407,15 +407,16 @@ class PairView:
         holds = self.firings.holds
         possible = [f for f in self.fired(cid, entity)
                     if f.mode is POSSIBLE and (rules is None or f.rule in rules)]
-        # Facts that could make a decided rule hold are what decide it; where none can, and the
-        # source's silence is certain, no fact decides anything.
+        # Where no decided rule can hold and the source's silence is certain, no fact decides
+        # anything; otherwise every fact that could make a rule hold does (a decided one: it
+        # applies; a silent one: the source does not say, rather than it does not apply).
         decided = [f for f in possible if not f.silent]
         if not decided and any(f.mode is DEFINITE and f.silent
                                for f in self.fired(cid, entity)):
             if rules is None:
                 self._missing[key] = frozenset()
             return frozenset()
-        decided = decided or possible
+        decided = possible
         # Where one firing of a rule alternative matched only conclusions that already apply,
         # the other conclusions that alternative could match decide nothing: only its facts do.
         settled = {(f.rule, f.alternative) for f in decided

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dmst.engine._plan import KIND_ORDER
 from dmst.engine.explain import check_rulebook
-from dmst.engine.result import CaseResult, FactValue, Result, Status
+from dmst.engine.result import CaseResult, FactValue, Result, Stamp, Status
 from dmst.errors import FactError, InputError, Problem
 from dmst.facts.clock import today
 from dmst.facts.model import Case, Scenario
@@ -92,6 +92,7 @@ class ScenarioDiff(_Out):
 
     facts: list[FactChange] = Field(description="Every fact that differs.")
     changes: list[ConclusionDelta]
+    stamp: Stamp | None = Field(None, description="What produced the results compared.")
 
     def appeared(self) -> list[str]:
         """Ids of the conclusions that apply in B but not in A."""
@@ -120,6 +121,7 @@ class Flip(_Out):
 class FlipReport(_Out):
     """Single-fact changes of a case and their effects."""
 
+    stamp: Stamp | None = Field(None, description="What produced the results compared.")
     facts: dict[str, Any] = Field(description="The facts of the pair, by path.")
     accused: str | None = None
     victim: str | None = None
@@ -169,6 +171,8 @@ def _states(result: Result) -> dict[str, ConclusionState]:
 def _change(before: ConclusionState, after: ConclusionState) -> Change | None:
     if before == after:
         return None
+    if before.status is after.status and before.status in _OPEN:
+        return None  # still open, for the same reason: which charges it would attach to is no news
     if before.status.holds and after.status.holds:
         return "changes"
     if after.status.holds:
@@ -212,7 +216,7 @@ def diff_results(rulebook: Rulebook, a: Result, b: Result, *, accused: str | Non
             because=[f for f in changed_facts if f.fact in bearing],
         ))
     deltas.sort(key=lambda d: (_CHANGE_ORDER[d.change], KIND_ORDER[d.kind], d.role or "", d.id))
-    return ScenarioDiff(facts=changed_facts, changes=deltas)
+    return ScenarioDiff(facts=changed_facts, changes=deltas, stamp=b.stamp)
 
 
 def diff(engine: Any, a: Any, b: Any) -> ScenarioDiff:
@@ -235,7 +239,7 @@ def diff(engine: Any, a: Any, b: Any) -> ScenarioDiff:
         for f in d.facts:
             facts.setdefault(f"{key[0]}|{key[1]}|{f.fact}", f)
         changes.extend(d.changes)
-    return ScenarioDiff(facts=list(facts.values()), changes=changes)
+    return ScenarioDiff(facts=list(facts.values()), changes=changes, stamp=eng.stamp)
 
 
 def _pairs(result: Result | CaseResult) -> dict[tuple[str | None, str | None], Result]:
@@ -439,7 +443,8 @@ def flips(engine: Any, case: Any, facts: Sequence[str] = FLIP_FACTS, *,
             out.append(Flip(fact=path, before=current, after=value, threshold=threshold,
                             changes=diff_results(rb, base, after).changes))
     pair = model.pairs()[k] if isinstance(model, Case) else (None, None, None)
-    return FlipReport(facts=base.facts, accused=pair[0], victim=pair[1], flips=out)
+    return FlipReport(stamp=base.stamp, facts=base.facts, accused=pair[0], victim=pair[1],
+                      flips=out)
 
 
 def _pair_result(result: Result | CaseResult, k: int) -> Result:

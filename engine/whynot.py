@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dmst.engine._firings import DEFINITE, POSSIBLE, Status, status_of
 from dmst.engine._plan import PairView, citations_for
 from dmst.engine.explain import check_rulebook, resolve_id
-from dmst.engine.result import Citation, FactValue, Result
+from dmst.engine.result import Citation, FactValue, Result, Stamp
 from dmst.engine.whatif import candidate_values, pair_index, with_fact
 from dmst.errors import FactError
 from dmst.facts.paths import nest
@@ -136,6 +136,7 @@ class WhyNot(_Out):
         "with each (other unknown facts left unknown).",
     )
     rules: list[RuleCheck]
+    stamp: Stamp | None = Field(None, description="What produced the answer.")
 
 
 def why_not(engine: Any, case: Any, target: str, *, accused: str | None = None,
@@ -182,7 +183,8 @@ def why_not(engine: Any, case: Any, target: str, *, accused: str | None = None,
                                      status=_Asking(rb, other, 0).status(cid, rule)))
         out = out.model_copy(update={"deciders": found})
     pair = prepared.pairs[k]
-    return out.model_copy(update={"accused": pair.accused, "victim": pair.victim})
+    return out.model_copy(update={"accused": pair.accused, "victim": pair.victim,
+                                  "stamp": engine.stamp})
 
 
 class _Asking:
@@ -334,11 +336,11 @@ class _Asking:
         given = self.pair.given.get("accused.convicted_of")
         status: ConditionStatus = ("holds" if given is None or set(given) & set(offenses)
                                    else "fails")
-        return Check(
-            type="fact", fact="accused.convicted_of", value=given, known=given is not None,
-            condition="convicted of " + " or ".join(offenses)
-            + " (no conviction given: it attaches on conviction)", status=status,
-        )
+        named = " or ".join(o.replace("_", " ") for o in offenses)
+        condition = (f"on conviction of {named} (no conviction given yet)" if given is None
+                     else f"convicted of {named}")
+        return Check(type="fact", fact="accused.convicted_of", value=given,
+                     known=given is not None, condition=condition, status=status)
 
     def conclusion_check(self, atom: RefAtom | MatchAtom, depth: int) -> Check:
         targets = self.rb.targets(atom)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import stat
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -352,21 +353,35 @@ def _short(text: str, limit: int = 60) -> str:
 # --- turning validation errors into messages people can act on ---------------------------------
 
 
+def _models_in(annotation: Any) -> list[Any]:
+    """The pydantic models an annotation admits (through optionals, unions, tuples, tags)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
 def _allowed_keys(root: Any, loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed at the mapping that holds ``loc[-1]`` (``root`` is the model validated)."""
-    model: Any = root
-    for part in loc[:-1]:
-        if not isinstance(part, str):
+    """The keys allowed at the mapping that holds ``loc[-1]`` (``root`` is the model validated);
+    where the mapping may be one of several models (a scenario or a case), the one that has the
+    keys around it."""
+    candidates: list[Any] = [root]
+    for i, part in enumerate(loc[:-1]):
+        if isinstance(part, int):
+            continue  # an item of a list: the same models
+        found: list[Any] = []
+        for model in candidates:
+            field = getattr(model, "model_fields", {}).get(part)
+            if field is not None:
+                found.extend(_models_in(field.annotation))
+        if not found:
             return []
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        ann = field.annotation
-        inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)]
-        model = ann if isinstance(ann, type) else (inner[0] if inner else None)
-        if model is None or not hasattr(model, "model_fields"):
-            return []
-    return list(getattr(model, "model_fields", {}))
+        following = [p for p in loc[i + 1:-1] if isinstance(p, str)][:1]
+        fitting = [m for m in found if not following or following[0] in m.model_fields]
+        candidates = fitting or found
+    keys: dict[str, None] = {}
+    for model in candidates:
+        keys.update(dict.fromkeys(getattr(model, "model_fields", {})))
+    return list(keys)
 
 
 def _shown(value: Any) -> str:

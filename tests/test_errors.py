@@ -163,9 +163,6 @@ def test_python_m_dmst_reports_errors_without_a_traceback(tmp_path: Path) -> Non
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a misspelt fact in a scenario file gets no 'did you mean': the suggestion finder cannot see "
-    "through the scenario-or-case union of CaseFile.facts"))
 def test_python_m_dmst_suggests_the_fact_meant(tmp_path: Path) -> None:
     """`python -m dmst` on a misspelt fact says which fact was meant."""
     proc = _bad_fact_in_a_real_process(tmp_path)

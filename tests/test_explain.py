@@ -599,9 +599,6 @@ def test_cli_explain_text_shows_rules_quotes_and_values(tmp_path: Path) -> None:
     assert "conclusions are undetermined; why-not shows what would decide each" in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the explain, why-not, diff and flips reports carry no footer: the not-legal-advice notice "
-    "and the rulebook stamp every result report ends with are missing"))
 def test_cli_explain_text_carries_the_notice(tmp_path: Path) -> None:
     """dmst explain, like dmst evaluate, says it is not legal advice."""
     path = write(tmp_path, "pimp", PIMP, title="A pimp and a 15-year-old")
@@ -672,9 +669,6 @@ def test_cli_why_not_of_a_conclusion_that_applies_says_so(tmp_path: Path) -> Non
     assert "\u2014 holds" in words(out.output)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "why-not of a conclusion that applies no longer names dmst explain (explain still names "
-    "why-not the other way round)"))
 def test_cli_why_not_of_a_conclusion_that_applies_points_to_explain(tmp_path: Path) -> None:
     """dmst why-not on a conclusion that applies names the dmst explain command for it."""
     path = write(tmp_path, "pimp", PIMP)

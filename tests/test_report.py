@@ -4,6 +4,8 @@ statuses; and user text (titles, narratives) shown literally, never obeyed as ma
 
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import re
 from collections.abc import Iterator
@@ -186,7 +188,8 @@ def test_each_view_quotes_the_sources_of_its_conclusions(engine: Engine) -> None
         doc = document(result, view=view)
         quotes = {n.number: n.quote for n in doc.notes}
         assert list(quotes) == list(range(1, len(quotes) + 1))
-        assert len(set(quotes.values())) == len(quotes)
+        # a sentence is quoted once for each place it is cited from (its area and statute)
+        assert len({(n.quote, n.where) for n in doc.notes}) == len(quotes)
         top = [e for s in _sections(doc) for e in s.entries]
         for c in (*result.statuses, *result.conclusions):
             found = [e for e in top if is_entry_for(e.text, c.title)]
@@ -237,9 +240,9 @@ def test_undetermined_conclusions_and_what_to_ask(engine: Engine) -> None:
     charges = [u for u in missing if u.kind is Kind.CHARGE]
     assert charges
     for u in charges:
-        [entry] = [e for e in listed if e.text.startswith(u.title + " (")]
+        [entry] = [e for e in listed if u.title in e.text]
         assert f"would be decided by: {'; '.join(fact_label(m) for m in u.missing)}" in \
-            entry.detail
+            entry.text
 
 
 def test_what_is_not_available_says_why(engine: Engine) -> None:
@@ -313,9 +316,13 @@ def test_render_is_a_writer_of_the_document(engine: Engine) -> None:
     result = engine.evaluate(PIMP)
     for view in VIEWS:
         doc = document(result, view=view, title="T")
-        assert render(result, view=view, title="T") == write_text(doc)
+        if doc.notes:  # the numbered sentences are explained in the legend
+            doc = dataclasses.replace(doc, legend=(*doc.legend, "[n] the source's sentence n"))
+        assert render(result, view=view, title="T", sources=True) == write_text(doc)
         assert render(result, format="markdown", view=view, title="T") == write_markdown(doc)
         assert render(result, format="html", view=view, title="T") == write_html(doc)
+        # on a terminal, a result's report leaves the quotes out unless asked
+        assert "[1]" not in render(result, view=view, title="T")
     with pytest.raises(TypeError):
         render(42)
 
@@ -366,13 +373,11 @@ def test_markdown_reports_render_as_lists_under_headings(engine: Engine) -> None
     assert "<li>\u2713 Human trafficking of a minor \u2014 prison 5\u201330 years" in page
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "in Markdown an entry's first detail line runs on into its heading line (the heading line "
-    "has no hard break), so '[mandatory]' and 'attaches on conviction' render as one sentence"))
 def test_markdown_detail_lines_render_on_lines_of_their_own(engine: Engine) -> None:
-    """Each detail line of an entry renders on its own line under the entry."""
-    page = rendered(render(engine.evaluate(PIMP), format="markdown"))
-    assert re.search(r"\[mandatory\]<br />\s*attaches on conviction", page)
+    """Each detail line of an entry renders as an item of its own under the entry."""
+    page = rendered(render(engine.evaluate(PIMP), format="markdown", view="advocate"))
+    assert re.search(r"\[limited\] \(may apply\)[^<]*(<a [^>]*>\d+</a>\s*)*<ul>\s*<li>by 2021-05-14",
+                     page)
 
 
 # --- one vocabulary ------------------------------------------------------------------------------
@@ -452,7 +457,7 @@ def test_explanations_and_why_not_use_the_same_words(engine: Engine) -> None:
         answer = why_not(engine, facts, cid)
         assert answer.status is status
         text = words(render(answer))
-        assert f"{status.label[0].upper()}{status.label[1:]} on these facts." in text, status
+        assert f"{status.label[0].upper()}{status.label[1:]}" in text, status
         assert f"{MARKS[status.value]} {answer.title}" in text
 
 
@@ -504,12 +509,8 @@ def test_the_explanation_of_one_conclusion(engine: Engine) -> None:
     assert "investigation.decoy is false \u2014 presumed: no" in words(write_text(doc))
 
 
-_NO_FOOTER = pytest.mark.xfail(strict=True, reason=(
-    "the explain, why-not, diff and flips documents have no footer: no not-legal-advice notice "
-    "and no rulebook stamp, unlike every result report"))
 
 
-@_NO_FOOTER
 @pytest.mark.parametrize("which", ["explain", "why_not", "diff", "flips"])
 def test_every_proof_report_carries_the_notice(engine: Engine, which: str) -> None:
     """Explanations, why-not answers, diffs and what-ifs say they are not legal advice and which
@@ -526,11 +527,6 @@ def test_every_proof_report_carries_the_notice(engine: Engine, which: str) -> No
     assert result.stamp.rulebook["fingerprint"] in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sources are numbered by quote, and a quote keeps the statute of the first rule that cited "
-    "it: in dmst explain the human trafficking charge's sentence [1] names \u00a7 97-3-54.4 (the "
-    "victim's definition, cited first by the minor status) and its own \u00a7 97-3-54.1(1)(c) "
-    "appears nowhere"))
 def test_a_charge_s_statute_is_named_in_the_explanation(engine: Engine) -> None:
     """The explanation of every conclusion names the statute of the human trafficking charge."""
     result = engine.evaluate(PIMP)
@@ -549,7 +545,7 @@ def test_why_not_document_shows_rules_conditions_and_deciders(engine: Engine) ->
     assert doc.title == ("Why or why not: Ground for terminating parental rights, on conviction "
                          "of human trafficking")
     [head] = section(doc, "Answer").entries
-    assert head.detail == ("Undetermined \u2014 facts missing on these facts.",
+    assert head.detail == ("Undetermined \u2014 facts missing: it depends on facts not given.",
                            "Would be decided by: accused.is_victims_parent",
                            "accused.is_victims_parent: yes \u2192 applies; no \u2192 does not "
                            "apply")
@@ -625,21 +621,14 @@ def test_text_never_sends_control_characters_to_the_terminal(engine: Engine) -> 
     assert "\\u001b[2J" in out and "\\u202e" in out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the text writer does not fold line breaks in the title: a title 'A case\\n\\nCharges\\n"
-    "-------\\n  \u2713 Fake charge' prints a forged Charges section above the real report"))
 def test_a_title_cannot_forge_sections_in_the_text_report(engine: Engine) -> None:
     """A title with line breaks stays on the report's first line."""
     forged = "A case\n\nCharges\n-------\n  \u2713 Fake charge \u2014 prison 99 years"
     out = render(engine.evaluate(PIMP), title=forged)
     assert out.splitlines()[0] == words(forged)
-    assert out.count("\nCharges\n-------\n") == 1
+    assert out.count("\nCharges\n") == 1 and "\n  \u2713 Fake charge" not in out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Markdown escaping leaves '&' alone, so an entity in a title is obeyed: 'Smith &amp; Jones' "
-    "renders as 'Smith & Jones' and '&copy;' as '\u00a9' (no markup gets in, but the text "
-    "changes)"))
 def test_markdown_shows_entities_literally(engine: Engine) -> None:
     """A title holding an HTML entity is shown as written."""
     title = "Smith &amp; Jones &copy; 2018"

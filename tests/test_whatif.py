@@ -350,9 +350,6 @@ def test_a_may_apply_conclusion_that_appears_is_said_to_now_may_apply(engine: En
         assert f"{c.title} \u2014 now applies" not in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a conclusion that only may apply and disappears is reported as 'no longer applies', the "
-    "words of a conclusion that applied (racketeering, '~ ... (may apply)' in evaluate)"))
 def test_a_may_apply_conclusion_that_disappears_says_may_apply(engine: Engine) -> None:
     """Racketeering may apply to the pimp; when the victim is 18 the diff says it no longer may
     apply, not that it 'no longer applies'."""
@@ -363,9 +360,6 @@ def test_a_may_apply_conclusion_that_disappears_says_may_apply(engine: Engine) -
     assert "may apply" in line
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a conclusion that is no longer undetermined because it does not apply is marked \u2713, the "
-    "mark every other report and the legend use for 'applies'"))
 def test_a_conclusion_that_does_not_apply_is_never_marked_as_applying(engine: Engine) -> None:
     """In a diff, the parental-rights ground settled as not applying carries no \u2713."""
     d = diff(engine, PIMP, changed(PIMP, "accused.is_victims_parent", False))

@@ -91,6 +91,7 @@ class View(str, Enum):
 def emit(obj: Any, format: Format, *, view: View = View.all, **document: Any) -> None:
     """Print a result, explanation, why-not, diff or what-if in ``format``: JSON (the library's
     models) or a report (text, Markdown, HTML) for ``view``. The one output path of the CLI."""
+    document.pop("sources", None) if format is Format.json else None
     if format is Format.json:
         if isinstance(obj, list):
             text = json.dumps([o.model_dump(mode="json") for o in obj], indent=2,
@@ -101,8 +102,6 @@ def emit(obj: Any, format: Format, *, view: View = View.all, **document: Any) ->
         return
     from dmst.report import render
 
-    if format is Format.text:
-        document.pop("narrative", None)  # the terminal report starts with the facts as read
     typer.echo(render(obj, format=format.value, view=view.value, **document), nl=False)
 
 

@@ -19,10 +19,13 @@ def evaluate(
     format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     view: View = typer.Option(View.all, "--for", help="The reader the report is for."),
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    sources: bool = typer.Option(
+        False, "--sources", help="Quote the source's sentence behind each conclusion (always in "
+        "Markdown and HTML)."),
 ) -> None:
     """Evaluate a case: charges, consequences, defenses barred, protections, tools, gaps."""
     with handle_errors():
         case = load_case_file(file)
         result = engine().evaluate_file(case, presume=not strict)
         emit(result, format, view=view, title=case.title, narrative=case.narrative,
-             case_id=case.case_id)
+             case_id=case.case_id, sources=True if sources else None)

@@ -36,12 +36,15 @@ def explain_command(
 
         case = load_case_file(file)
         eng = engine()
+        k = pair_index(case.facts, accused, victim)
         result = eng.evaluate(case.facts, presume=not strict)
-        if not hasattr(result, "conclusions"):
-            result = result.pairs[pair_index(case.facts, accused, victim)].result
+        where = ""
+        if case.is_case:
+            result = result.pairs[k].result
+            where = " (accused {}, victim {})".format(*case.facts.pairs()[k][:2])
         nodes = explain(result, conclusion, rulebook=eng.rulebook)
-        emit(nodes, format, title=f"How it was reached: {case.title or file.name}",
-             undetermined=0 if conclusion else len(result.undetermined))
+        emit(nodes, format, title=f"How it was reached: {case.title or file.name}{where}",
+             undetermined=0 if conclusion else len(result.undetermined), stamp=eng.stamp)
 
 
 @app.command("why-not", cls=Command)
@@ -65,7 +68,7 @@ def why_not_command(
         case = load_case_file(file)
         answer = why_not(engine(), case.facts, id, accused=accused, victim=victim, depth=depth,
                          presume=not strict)
-        emit(answer, format)
+        emit(answer, format, file=str(file))
 
 
 @app.command("diff", cls=Command)

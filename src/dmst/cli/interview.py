@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import typer
 
-from dmst.cli._common import app, engine, fail, handle_errors
+from dmst.cli._common import Command, app, engine, fail, handle_errors
 from dmst.cli.evaluate import STRICT_HELP
 from dmst.errors import EXIT_INTERRUPTED, InputError
 
@@ -110,7 +110,7 @@ def _save(outcome: Any, case_file: Any, target: Path | None, say: TextIO) -> Non
     say.write(f"Wrote {target}. See the result with: dmst evaluate {target}\n")
 
 
-@app.command("interview")
+@app.command("interview", cls=Command)
 def interview_command(
     file: Path = typer.Argument(
         None, metavar="FILE",

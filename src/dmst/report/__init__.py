@@ -8,6 +8,7 @@ writers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -24,9 +25,12 @@ _WRITERS = {"text": write_text, "markdown": write_markdown, "html": write_html}
 
 def document(obj: Any, *, view: View = "all", title: str | None = None,
              narrative: str | None = None, case_id: str | None = None,
-             compare: tuple[str, str] = ("A", "B"), undetermined: int = 0) -> Document:
+             compare: tuple[str, str] = ("A", "B"), undetermined: int = 0,
+             stamp: Any = None, file: str | None = None) -> Document:
     """The document for a result, a case result, explanation nodes, a why-not, a diff or a
-    what-if report. Raises ``TypeError`` for anything else."""
+    what-if report (``stamp``: what produced explanation nodes, which carry none; ``file``: the
+    case file a why-not names in its pointer to explain). Raises ``TypeError`` for anything
+    else."""
     from dmst.engine.explain import ExplanationNode
     from dmst.engine.whatif import FlipReport, ScenarioDiff
     from dmst.engine.whynot import WhyNot
@@ -41,16 +45,49 @@ def document(obj: Any, *, view: View = "all", title: str | None = None,
                                          "case_id": case_id or obj.case_id})
         return case_document(obj, view=view, narrative=narrative)
     if isinstance(obj, WhyNot):
-        return _proof.why_not_document(obj)
+        return _proof.why_not_document(obj, file=file)
     if isinstance(obj, ScenarioDiff):
         return _proof.diff_document(obj, a=compare[0], b=compare[1])
     if isinstance(obj, FlipReport):
         return _proof.flips_document(obj, title=title)
     if isinstance(obj, Sequence) and all(isinstance(n, ExplanationNode) for n in obj):
-        return _proof.explanation_document(obj, title=title, undetermined=undetermined)
+        if stamp is None:
+            from dmst import default_engine
+
+            stamp = default_engine().stamp
+        return _proof.explanation_document(obj, title=title, undetermined=undetermined,
+                                           stamp=stamp)
     raise TypeError(f"no report for {type(obj).__name__}")
 
 
-def render(obj: Any, *, format: Format = "text", view: View = "all", **kw: Any) -> str:
-    """``obj`` (see :func:`document`) as text, Markdown or an HTML page, for ``view``."""
-    return _WRITERS[format](document(obj, view=view, **kw))
+def render(obj: Any, *, format: Format = "text", view: View = "all", sources: bool | None = None,
+           **kw: Any) -> str:
+    """``obj`` (see :func:`document`) as text, Markdown or an HTML page, for ``view``.
+
+    ``sources``: quote the source's sentences, numbered, at the end (default: yes, but for a
+    result on a terminal, whose report fits a screen without them). On a terminal a result's
+    report starts with the facts as read: the narrative is left to Markdown and HTML."""
+    if format == "text" and isinstance(obj, (Result, CaseResult)):
+        kw.pop("narrative", None)
+    doc = document(obj, view=view, **kw)
+    if sources is None:
+        sources = format != "text" or not isinstance(obj, (Result, CaseResult))
+    if not sources:
+        doc = dataclasses.replace(doc, notes=(), sections=tuple(
+            _without_refs(s) for s in doc.sections))
+    elif doc.notes:
+        doc = dataclasses.replace(doc, legend=(*doc.legend, "[n] the source's sentence n"))
+    return _WRITERS[format](doc)
+
+
+def _without_refs(section: Any) -> Any:
+    return dataclasses.replace(
+        section,
+        entries=tuple(_entry_without_refs(e) for e in section.entries),
+        sections=tuple(_without_refs(s) for s in section.sections),
+    )
+
+
+def _entry_without_refs(entry: Any) -> Any:
+    return dataclasses.replace(entry, refs=(), children=tuple(
+        _entry_without_refs(c) for c in entry.children))

@@ -76,14 +76,16 @@ class Document:
 
 @dataclass
 class Footnotes:
-    """Numbers for quotes, in order of first use."""
+    """Numbers for the source's sentences, in order of first use."""
 
-    notes: dict[str, Note] = field(default_factory=dict)
+    notes: dict[tuple[str, str], Note] = field(default_factory=dict)
 
     def ref(self, quote: str, where: str) -> int:
-        found = self.notes.get(quote)
+        """The number of a quote cited from a place (a quote cited with two statutes is two
+        notes, so each keeps its own)."""
+        found = self.notes.get((quote, where))
         if found is None:
-            found = self.notes[quote] = Note(len(self.notes) + 1, quote, where)
+            found = self.notes[(quote, where)] = Note(len(self.notes) + 1, quote, where)
         return found.number
 
     def all(self) -> tuple[Note, ...]:

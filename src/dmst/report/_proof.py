@@ -15,13 +15,22 @@ from dmst.report._words import LEGEND, format_value, refs, suffix
 
 __all__ = ["diff_document", "explanation_document", "flips_document", "why_not_document"]
 
-_CHANGE_LEGEND = ("+ now applies", "\u2212 no longer applies", "\u0394 changes",
-                  "? becomes undetermined", "\u2713 no longer undetermined")
+_CHANGE_LEGEND = ("+ now applies (or may)", "\u2212 no longer applies (or may)",
+                  "\u0394 changes", "? becomes undetermined",
+                  "\u2717 no longer undetermined: does not apply")
 _CHANGE_MARK = {"appears": "appears", "disappears": "disappears", "changes": "changes",
-                "becomes_undetermined": "undetermined", "no_longer_undetermined": "holds"}
+                "becomes_undetermined": "undetermined", "no_longer_undetermined": "fails"}
+
+
+def _footer(stamp: Any) -> tuple[str, ...]:
+    from dmst.report._results import stamp_line
+
+    return (stamp_line(stamp),) if stamp is not None else ()
 
 
 def _fact_text(f: FactUse) -> str:
+    if f.fact == "accused.convicted_of" and f.value is None:
+        return f"{f.condition or f.fact} \u2014 no conviction given yet: it attaches on conviction"
     text = f"{f.condition or f.fact} \u2014 {'presumed' if f.presumed else 'given'}: " \
            f"{format_value(f.value)}"
     if f.computed_from:
@@ -52,11 +61,11 @@ def _node(node: ExplanationNode, notes: Footnotes, shown: set[str]) -> Entry:
 
 
 def explanation_document(nodes: Sequence[ExplanationNode], *, title: str | None = None,
-                         undetermined: int = 0) -> Document:
-    """How each conclusion was reached: rules, quotes and the facts they read."""
+                         undetermined: int = 0, stamp: Any = None) -> Document:
+    """How each conclusion was reached: rules, quotes and the facts they read. Each conclusion
+    is shown in full at the top level; inside a tree, one shown earlier in it is referred to."""
     notes = Footnotes()
-    shown: set[str] = set()
-    entries = tuple(_node(n, notes, shown) for n in nodes)
+    entries = tuple(_node(n, notes, set()) for n in nodes)
     intro = () if entries else ("No conclusion applies on the facts given.",)
     sections = [Section("How each conclusion was reached", intro=intro, entries=entries)]
     if undetermined:
@@ -64,7 +73,7 @@ def explanation_document(nodes: Sequence[ExplanationNode], *, title: str | None 
             f"{undetermined} conclusion{'s are' if undetermined != 1 else ' is'} undetermined; "
             "why-not shows what would decide each.",)))
     return Document(title=title or "Explanation", sections=tuple(sections),
-                    notes=notes.all(), legend=LEGEND)
+                    notes=notes.all(), footer=_footer(stamp), legend=LEGEND)
 
 
 _OUTCOME = {"holds": "holds", "fails": "does not hold", "unknown": "depends on unknown facts",
@@ -93,8 +102,19 @@ def _check(c: Check) -> Entry:
     return Entry(c.condition, c.status, children=tuple(children))
 
 
-def _why(w: WhyNot, notes: Footnotes | None = None) -> Entry:
-    detail: list[str] = [w.status.label[0].upper() + w.status.label[1:] + " on these facts."]
+_ANSWER = {
+    Status.APPLIES: "Applies on these facts.",
+    Status.MAY_APPLY: "May apply on these facts.",
+    Status.UNDETERMINED: "Undetermined \u2014 facts missing: it depends on facts not given.",
+    Status.SOURCE_SILENT: "Undetermined \u2014 the source does not say.",
+    Status.DOES_NOT_APPLY: "Does not apply on these facts.",
+}
+
+
+def _why(w: WhyNot, notes: Footnotes | None = None, explain_hint: str | None = None) -> Entry:
+    detail: list[str] = [_ANSWER[w.status]]
+    if w.status.holds and explain_hint:
+        detail.append(f"See how it was reached: {explain_hint} --conclusion {w.rule or w.id}")
     if w.missing:
         detail.append("Would be decided by: " + ", ".join(w.missing))
     for path in dict.fromkeys(d.fact for d in w.deciders):
@@ -118,24 +138,26 @@ def _why(w: WhyNot, notes: Footnotes | None = None) -> Entry:
     return Entry(f"{w.title}", w.status.value, tuple(detail), children=tuple(rules), code=w.id)
 
 
-def why_not_document(w: WhyNot) -> Document:
-    """Why a conclusion does or does not apply, rule by rule, condition by condition."""
+def why_not_document(w: WhyNot, *, file: str | None = None) -> Document:
+    """Why a conclusion does or does not apply, rule by rule, condition by condition (``file``:
+    the case file, for the pointer to ``dmst explain`` when it applies)."""
     notes = Footnotes()
     pair = f" (accused {w.accused}, victim {w.victim})" if w.victim else ""
+    hint = f"dmst explain {file}" if file else "explain (dmst explain FILE)"
     return Document(title=f"Why or why not: {w.title}{pair}",
-                    sections=(Section("Answer", entries=(_why(w, notes),)),),
-                    notes=notes.all(), legend=LEGEND)
+                    sections=(Section("Answer", entries=(_why(w, notes, hint),)),),
+                    notes=notes.all(), footer=_footer(w.stamp), legend=LEGEND)
 
 
 def _delta(d: ConclusionDelta) -> Entry:
     what = {
         "appears": "now " + d.after.status.label,
-        "disappears": "no longer applies" + (f" (now {d.after.status.label})"
-                                             if d.after.status is not Status.DOES_NOT_APPLY
-                                             else ""),
+        "disappears": f"no longer {d.before.status.label}" + (
+            f" (now {d.after.status.label})" if d.after.status is not Status.DOES_NOT_APPLY
+            else ""),
         "changes": "changes: " + "; ".join(_difference(d, f) for f in d.differences),
         "becomes_undetermined": "becomes " + d.after.status.label,
-        "no_longer_undetermined": "no longer undetermined (does not apply)",
+        "no_longer_undetermined": "settled: does not apply",
     }[d.change]
     pair = f" [accused {d.accused}, victim {d.victim}]" if d.victim else ""
     detail = ("because " + "; ".join(f"{f.fact} {format_value(f.before)} \u2192 "
@@ -176,7 +198,8 @@ def diff_document(d: ScenarioDiff, *, a: str = "A", b: str = "B") -> Document:
                                 entries=tuple(_delta(c) for c in other)))
     if not d.changes:
         sections.append(Section("Conclusions that change", intro=("No conclusion changes.",)))
-    return Document(title=f"From {a} to {b}", sections=tuple(sections), legend=_CHANGE_LEGEND)
+    return Document(title=f"From {a} to {b}", sections=tuple(sections),
+                    footer=_footer(d.stamp), legend=_CHANGE_LEGEND)
 
 
 def flips_document(report: FlipReport, *, title: str | None = None) -> Document:
@@ -203,4 +226,5 @@ def flips_document(report: FlipReport, *, title: str | None = None) -> Document:
         sections.append(Section(head, intro=tuple(intro), entries=main))
     pair = f" (accused {report.accused}, victim {report.victim})" if report.victim else ""
     return Document(title=f"What-if: {title or 'single-fact changes'}{pair}",
-                    sections=tuple(sections), legend=_CHANGE_LEGEND)
+                    sections=tuple(sections), footer=_footer(report.stamp),
+                    legend=_CHANGE_LEGEND)

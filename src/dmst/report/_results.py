@@ -31,7 +31,7 @@ from dmst.facts.paths import FACTS
 from dmst.report._doc import Document, Entry, Footnotes, Section
 from dmst.report._words import (
     KIND_TITLES,
-    LEGEND,
+    legend,
     fact_label,
     format_penalty,
     format_value,
@@ -41,7 +41,7 @@ from dmst.report._words import (
 )
 from dmst.rules import Kind
 
-__all__ = ["VIEWS", "View", "case_document", "result_document"]
+__all__ = ["VIEWS", "View", "case_document", "result_document", "stamp_line"]
 
 View = Literal["all", "prosecutor", "advocate", "investigator"]
 VIEWS: tuple[View, ...] = ("all", "prosecutor", "advocate", "investigator")
@@ -57,10 +57,12 @@ _KINDS: dict[View, tuple[Kind, ...]] = {
 _VIEW_TITLES = {"all": "", "prosecutor": " \u2014 for the prosecutor",
                 "advocate": " \u2014 for the victim's advocate",
                 "investigator": " \u2014 for the investigator"}
-_GROUPS = ("victim", "accused", "investigation", "dates", "compensation")
 
 
 def _in_view(item: Any, view: View) -> bool:
+    if view == "investigator" and getattr(item, "status", None) is Status.SOURCE_SILENT:
+        # the decoy rules: what the source leaves open where the "child" was a decoy
+        return any(r.endswith(".decoy") for r in getattr(item, "rules", ()))
     if item.kind not in _KINDS[view]:
         return False
     if view == "prosecutor" and item.kind is Kind.PROTECTION:
@@ -74,28 +76,34 @@ def _in_view(item: Any, view: View) -> bool:
 class _Builder:
     """The parts every report shares, over one set of footnotes."""
 
-    def __init__(self, view: View, titles: dict[str, str]) -> None:
+    def __init__(self, view: View, titles: dict[str, str],
+                 offenses: dict[str, str] | None = None) -> None:
         self.view = view
         self.notes = Footnotes()
         self.titles = titles
+        self.offenses = offenses or {}
         self.detailed = view != "all"
 
     def title_of(self, cid: str) -> str:
         return self.titles.get(cid, cid)
+
+    def charge_names(self, ids: Sequence[str]) -> str:
+        """Charges named briefly (their offenses), each once."""
+        return "; ".join(dict.fromkeys(self.offenses.get(i, self.title_of(i)) for i in ids))
 
     # -- the top ---------------------------------------------------------------------------
 
     def facts_section(self, groups: Sequence[tuple[str, dict[str, Any]]]) -> Section:
         entries = []
         for label, facts in groups:
-            for group in _GROUPS:
+            for who, members in (("Victim", ("victim",)), ("Accused", ("accused",)),
+                                 ("Case", ("investigation", "dates", "compensation"))):
                 known = [(p, v) for p, v in facts.items()
-                         if p.split(".", 1)[0] == group and p in FACTS]
+                         if p.split(".", 1)[0] in members and p in FACTS]
                 if not known:
                     continue
                 text = "; ".join(f"{fact_label(p)}: {format_value(v)}" for p, v in known)
-                who = f"{label} \u2014 {group}" if label else group.capitalize()
-                entries.append(Entry(f"{who}: {text}", "fact"))
+                entries.append(Entry(f"{label or who}: {text}", "fact"))
         if not entries:
             return Section("Facts as read", intro=("No fact is given: every conclusion that "
                                                    "depends on a fact is undetermined.",))
@@ -130,15 +138,17 @@ class _Builder:
             if law:
                 text += f"; {law}"
         if c.modality is not None and c.kind is not Kind.CHARGE:
-            text += f" [{c.modality.value.replace('_', ' ')}]"
+            words = c.modality.value.replace("_", " ")
+            if words not in c.title.lower():
+                text += f" [{words}]"
         text += suffix(c.status)
+        if c.applies_to and self.detailed and c.kind is not Kind.STATUS:
+            text += " \u2014 for " + self.charge_names(c.applies_to)
+        if c.on_conviction:
+            text += " (no conviction given yet)"
         detail: list[str] = []
         if victims:
             detail.append(victims)
-        if c.applies_to and self.detailed:
-            detail.append("for: " + "; ".join(self.title_of(a) for a in c.applies_to))
-        if c.on_conviction:
-            detail.append("attaches on conviction (no conviction is given)")
         if c.presumed:
             detail.append("rests on a presumption: " + ", ".join(fact_label(p)
                                                                 for p in c.presumed))
@@ -148,26 +158,27 @@ class _Builder:
         for d in c.deadlines:
             detail.append(f"by {d.date}: {d.description.rstrip('.').lower()} "
                           f"({d.months} months from the offense date)")
-        if c.deadline and self.detailed:
+        if c.deadline and self.detailed and not c.deadlines:
             detail.append(f"deadline: {c.deadline}")
-        if c.text and self.detailed:
+        if c.text and self.view == "prosecutor" and c.kind is Kind.CHARGE:
             detail.append(c.text)
         cites = c.citations if self.detailed else ()
         return Entry(text, c.status.value, tuple(detail), refs=refs(self.notes, cites))
 
-    def open_entry(self, u: Undetermined) -> Entry:
+    def open_entry(self, u: Undetermined, *, labelled: bool = True) -> Entry:
         detail: list[str] = []
         if u.status is Status.SOURCE_SILENT:
             detail.append(u.note or u.text or "The source does not say.")
             if u.facts:
                 detail.append("on: " + "; ".join(f"{fact_label(p)} {format_value(v)}"
                                                  for p, v in u.facts.items()))
-        if u.applies_to and self.detailed:
-            detail.append("for: " + "; ".join(self.title_of(a) for a in u.applies_to))
+        text = u.title + (suffix(u.status) if labelled else "")
         if u.missing:
-            detail.append("would be decided by: " + "; ".join(
-                fact_label(m) for m in u.missing))
-        return Entry(u.title + suffix(u.status), u.status.value, tuple(detail),
+            shown = [fact_label(m) for m in u.missing[:4]]
+            more = len(u.missing) - len(shown)
+            text += " \u2014 would be decided by: " + "; ".join(shown) + (
+                f"; and {more} more" if more > 0 else "")
+        return Entry(text, u.status.value, tuple(detail),
                      refs=refs(self.notes, u.citations[:1] if self.detailed else ()))
 
     def reason_text(self, r: Reason) -> str:
@@ -206,41 +217,57 @@ class _Builder:
             out.append(Section("The source does not say", entries=tuple(
                 self.open_entry(u) for u in silent)))
         missing = [u for u in undetermined if u.status is Status.UNDETERMINED]
-        shown = [u for u in missing if self.view != "all" and _in_view(u, self.view)]
+        shown = [u for u in missing if self.view != "all" and _in_view(u, self.view)
+                 and not (self.view == "prosecutor" and u.kind is Kind.CONSEQUENCE)]
         if shown:
-            out.append(Section("Undetermined \u2014 facts missing",
-                               entries=tuple(self.open_entry(u) for u in shown)))
+            # conclusions that the same facts would decide are listed together
+            groups: dict[tuple[str, ...], list[Undetermined]] = {}
+            for u in shown:
+                groups.setdefault(tuple(u.missing), []).append(u)
+            entries = []
+            for facts, items in groups.items():
+                text = "; ".join(u.title for u in items) + suffix(Status.UNDETERMINED)
+                if facts:
+                    named = [fact_label(m) for m in facts[:4]]
+                    more = len(facts) - len(named)
+                    text += " \u2014 would be decided by: " + "; ".join(named) + (
+                        f"; and {more} more" if more > 0 else "")
+                entries.append(Entry(text, "undetermined"))
+            out.append(Section("Undetermined \u2014 facts missing", entries=tuple(entries)))
         elif missing and self.view == "all":
             n = len(missing)
             out.append(Section("Undetermined \u2014 facts missing", intro=(
                 f"{n} conclusion{'s depend' if n != 1 else ' depends'} on facts not given (each "
                 "view lists its own).",)))
-        asked = [a for a in ask if self.view == "all" or any(
-            _in_view(u, self.view) for u in missing if u.id in a.conclusions)]
+        relevant = {u.id for u in undetermined if _in_view(u, self.view)}
+        if self.view == "all":
+            asked = list(ask)
+        else:  # the questions that settle most of what this reader cares about, first
+            weight = {a.fact: sum(c in relevant for c in a.conclusions) for a in ask}
+            asked = sorted((a for a in ask if weight[a.fact]), key=lambda a: -weight[a.fact])
         if asked:
             entries = []
-            for a in asked[:5]:
+            for a in asked[:5 if self.view == "all" else 4]:
                 detail: tuple[str, ...] = ()
-                if self.detailed:
-                    detail = ("settles: " + "; ".join(self.title_of(c) for c in a.conclusions),)
                 n = len(a.conclusions)
-                entries.append(Entry(f"{a.question or a.fact} (bears on {n} "
-                                     f"conclusion{'s' if n != 1 else ''})", "ask", detail,
-                                     code=a.fact if self.detailed else None))
+                entries.append(Entry(f"{a.question or a.fact} (bears on {n})", "ask", detail,
+                                     code=a.fact))
             out.append(Section("Ask next", entries=tuple(entries), numbered=True))
         return out
 
     def footer(self, stamp: Any) -> tuple[str, ...]:
-        lines = [
-            f"{stamp.source['title']} ({stamp.source['publisher']}): the law from "
-            f"{stamp.as_of['from']} to before {stamp.as_of['until']} (inferred). Rulebook "
-            f"{stamp.rulebook['version']} ({stamp.rulebook['fingerprint']}), dmst "
-            f"{stamp.engine['dmst']}. {stamp.notice}",
-        ]
+        lines = [stamp_line(stamp)]
         if not self.detailed:
             lines.append("The source's sentences behind each conclusion: --for prosecutor, "
                          "advocate or investigator, or dmst explain.")
         return tuple(lines)
+
+
+def stamp_line(stamp: Any) -> str:
+    """What made a report, and that it is not legal advice, in one paragraph."""
+    return (f"{stamp.notice} Law from {stamp.as_of['from']} to before {stamp.as_of['until']} "
+            f"(inferred); rulebook {stamp.rulebook['version']} ({stamp.rulebook['fingerprint']}), "
+            f"dmst {stamp.engine['dmst']}.")
 
 
 def _titles(*results: Result) -> dict[str, str]:
@@ -248,6 +275,16 @@ def _titles(*results: Result) -> dict[str, str]:
     for r in results:
         for c in (*r.conclusions, *r.statuses, *r.undetermined, *r.not_applicable):
             out[c.id] = c.title
+    return out
+
+
+def _offenses(*results: Result) -> dict[str, str]:
+    """Each charge's short name: its offense in words (human trafficking, ...)."""
+    out: dict[str, str] = {}
+    for r in results:
+        for c in (*r.conclusions, *r.undetermined, *r.not_applicable):
+            if c.kind is Kind.CHARGE and c.offense:
+                out[c.id] = c.offense.replace("_", " ")
     return out
 
 
@@ -262,7 +299,7 @@ def _one_line(facts: dict[str, Any]) -> str:
 def result_document(result: Result, *, view: View = "all", title: str | None = None,
                     narrative: str | None = None, case_id: str | None = None) -> Document:
     """The report of one result (one accused, one victim) for ``view``."""
-    b = _Builder(view, _titles(result))
+    b = _Builder(view, _titles(result), _offenses(result))
     sections: list[Section] = [b.facts_section([("", result.facts)])]
     sections += b.caution_sections(result.warnings, result.presumptions)
     if view in ("all", "advocate") and result.statuses:
@@ -287,22 +324,26 @@ def result_document(result: Result, *, view: View = "all", title: str | None = N
     return Document(
         title=(title or "Case report") + _VIEW_TITLES[view], lead=tuple(lead),
         sections=tuple(sections), notes=b.notes.all(), footer=b.footer(result.stamp),
-        legend=LEGEND,
+        legend=legend(sections),
     )
 
 
 def case_document(result: CaseResult, *, view: View = "all", narrative: str | None = None
                   ) -> Document:
     """The report of a case of several people for ``view``: by accused, then by victim."""
-    b = _Builder(view, _titles(*(p.result for p in result.pairs)))
+    b = _Builder(view, _titles(*(p.result for p in result.pairs)),
+                 _offenses(*(p.result for p in result.pairs)))
     people: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, str]] = set()
     for p in result.pairs:
         facts = p.result.facts
+        if not seen:
+            people.append(("Case", {k: v for k, v in facts.items()
+                                    if k.startswith(("investigation.", "dates."))}))
         if ("v", p.victim) not in seen:
             seen.add(("v", p.victim))
             people.append((f"Victim {p.victim}", {k: v for k, v in facts.items()
-                                                  if not k.startswith("accused.")}))
+                                                  if k.startswith(("victim.", "compensation."))}))
         if p.accused is not None and ("a", p.accused) not in seen:
             seen.add(("a", p.accused))
             people.append((f"Accused {p.accused}", {k: v for k, v in facts.items()
@@ -339,15 +380,29 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
                                     sections=tuple(subs) or (Section(
                                         "Conclusions", intro=("None applies on the facts "
                                                               "given.",)),)))
+    if view == "investigator":  # the tools and gaps are the same whoever the victim
+        seen_ids: set[str] = set()
+        tools: dict[Kind, list[Entry]] = {}
+        for v in result.victims:
+            for c in v.conclusions:
+                if c.kind in (Kind.INVESTIGATION, Kind.GAP) and c.id not in seen_ids:
+                    seen_ids.add(c.id)
+                    tools.setdefault(c.kind, []).append(b.conclusion(c))
+        for kind in (Kind.INVESTIGATION, Kind.GAP):
+            if tools.get(kind):
+                sections.append(Section(KIND_TITLES[kind], entries=tuple(tools[kind])))
     if view in ("all", "advocate"):
         for v in result.victims:
             r = result.pairs[[p.victim for p in result.pairs].index(v.id)].result
             subs = []
             if r.statuses:
                 subs.append(Section("Status", entries=tuple(b.conclusion(s) for s in r.statuses)))
-            owed = [b.conclusion(c) for c in v.conclusions if _in_view(c, "advocate")]
+            owed = [b.conclusion(c) for c in v.conclusions if c.kind is Kind.PROTECTION]
             if owed:
                 subs.append(Section("What the victim is owed", entries=tuple(owed)))
+            gaps = [b.conclusion(c) for c in v.conclusions if c.kind is Kind.GAP]
+            if gaps:
+                subs.append(Section("Gaps the source names", entries=tuple(gaps)))
             if v.not_applicable:
                 subs.append(Section("Not available, and why", entries=tuple(
                     b.not_available(n) for n in v.not_applicable)))
@@ -372,5 +427,5 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
     return Document(
         title=(result.title or "Case report") + _VIEW_TITLES[view], lead=tuple(lead),
         sections=tuple(sections), notes=b.notes.all(), footer=b.footer(result.stamp),
-        legend=LEGEND,
+        legend=legend(sections),
     )

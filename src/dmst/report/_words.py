@@ -14,6 +14,7 @@ from dmst.rules import Kind, Penalty, PenaltyBasis, Range
 __all__ = [
     "KIND_TITLES",
     "LEGEND",
+    "legend",
     "fact_label",
     "format_penalty",
     "format_range",
@@ -39,7 +40,24 @@ LEGEND = tuple(
         ("\u2713", Status.APPLIES), ("~", Status.MAY_APPLY), ("?", Status.UNDETERMINED),
         ("\u2026", Status.SOURCE_SILENT), ("\u2717", Status.DOES_NOT_APPLY),
     )
-) + ("[n] source sentence n",)
+)
+
+
+def legend(sections: Iterable[Any]) -> tuple[str, ...]:
+    """The legend of the status marks the sections use."""
+    used: set[str] = set()
+    stack = list(sections)
+    while stack:
+        s = stack.pop()
+        stack.extend(s.sections)
+        entries = list(s.entries)
+        while entries:
+            e = entries.pop()
+            used.add(e.mark)
+            entries.extend(e.children)
+    return tuple(text for text, status in zip(LEGEND, (
+        Status.APPLIES, Status.MAY_APPLY, Status.UNDETERMINED, Status.SOURCE_SILENT,
+        Status.DOES_NOT_APPLY), strict=True) if status.value in used)
 
 
 def suffix(status: Status) -> str:
@@ -50,7 +68,7 @@ def suffix(status: Status) -> str:
 def fact_label(path: str) -> str:
     """A fact's path in words: ``victim.age_at_testimony`` -> ``age at testimony``."""
     leaf = path.rsplit(".", 1)[-1]
-    return leaf.replace("_", " ")
+    return leaf.replace("victims_", "victim's_").replace("_", " ")
 
 
 def format_value(value: Any) -> str:

@@ -25,6 +25,11 @@ def plain(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def line(text: str) -> str:
+    """Text on one line: safe for a terminal, line breaks and runs of space folded."""
+    return " ".join(plain(text).split())
+
+
 # --- text --------------------------------------------------------------------------------------
 
 
@@ -53,7 +58,7 @@ def _entry_text(e: Entry, indent: str, number: int | None) -> list[str]:
 
 def _section_text(s: Section, depth: int) -> list[str]:
     indent = "  " * depth
-    out = [f"{indent}{plain(s.title)}"]
+    out = [f"{indent}{line(s.title)}"]
     for p in s.intro:
         out += _wrap(p, indent + "  ")
     for i, e in enumerate(s.entries, 1):
@@ -66,9 +71,10 @@ def _section_text(s: Section, depth: int) -> list[str]:
 
 def write_text(doc: Document) -> str:
     """The document as wrapped plain text."""
-    out = [plain(doc.title), "=" * min(len(doc.title), WIDTH)]
-    for line in doc.lead:
-        out += _wrap(line, "")
+    title = line(doc.title)
+    out = [title, "=" * min(len(title), WIDTH)]
+    for lead in doc.lead:
+        out += _wrap(lead, "")
     out.append("")
     for s in doc.sections:
         out += _section_text(s, 0)
@@ -77,8 +83,8 @@ def write_text(doc: Document) -> str:
         for n in doc.notes:
             out += _wrap(f"[{n.number}] \u201c{n.quote}\u201d \u2014 {n.where}", "  ", "      ")
         out.append("")
-    for line in doc.footer:
-        out += _wrap(line, "")
+    for foot in doc.footer:
+        out += _wrap(foot, "")
     if doc.legend:
         out += _wrap("Legend: " + "; ".join(doc.legend), "")
     return "\n".join(out).rstrip("\n") + "\n"
@@ -94,13 +100,13 @@ def md(text: str) -> str:
     """User or report text as Markdown shows it literally: emphasis, code, link, HTML and table
     characters are escaped, line breaks folded, and what would start a heading, a quote or a
     list escaped too."""
-    flat = _MD_SPECIAL.sub(r"\\\1", " ".join(plain(text).split()))
+    flat = _MD_SPECIAL.sub(r"\\\1", line(text).replace("&", "&amp;"))
     return _MD_LINE_START.sub(r"\1\\\2", flat)
 
 
 def _entry_md(e: Entry, indent: str, number: int | None) -> list[str]:
     bullet = f"{number}." if number is not None else "-"
-    mark = MARKS.get(e.mark or "")
+    mark = MARKS.get(e.mark or "") if e.mark != "fact" else None
     head = f"{indent}{bullet} {mark + ' ' if mark else ''}{md(e.text)}"
     if e.refs:
         head += " " + " ".join(f"[{r}](#source-{r})" for r in e.refs)
@@ -108,7 +114,7 @@ def _entry_md(e: Entry, indent: str, number: int | None) -> list[str]:
         head += f" `{e.code.replace('`', '')}`"
     lines = [head]
     for d in e.detail:
-        lines.append(f"{indent}    {md(d)}  ")
+        lines.append(f"{indent}    - {md(d)}")
     for child in e.children:
         lines += _entry_md(child, indent + "    ", None)
     return lines
