@@ -176,11 +176,21 @@ class Planner:
         #: Conclusions in the order they are considered; the order statuses are listed in.
         self.order = tuple(rb.conclusions)
         self.status_rank = {cid: (rb.rules_for[cid][0].level, cid) for cid in rb.conclusions}
+        self.derived = frozenset(
+            cid for cid, rules in rb.rules_for.items()
+            if all(r.rule.scope is not None for r in rules if not r.silent)
+        )
 
         self.gives_topic = {
             cid: spec.topic for cid, spec in rb.conclusions.items()
             if spec.topic is not None and spec.modality is not Modality.NOT_AVAILABLE
         }
+
+    def sort_key(self, c: Any) -> tuple[Any, ...]:
+        """Results list conclusions by kind; within a kind, what stands on its own facts before
+        what only follows from other conclusions (racketeering after the charges it rests on),
+        then by role and id."""
+        return (KIND_ORDER[c.kind], c.id in self.derived, c.role or "", c.id)
 
     def citations(self, rule_ids: tuple[str, ...]) -> list[Citation]:
         found = self._citations.get(rule_ids)
@@ -215,10 +225,10 @@ class Planner:
         listed = {na.id for na, _ in not_applicable}
         not_applicable = [(na, t) for na, t in not_applicable
                           if not all(r.conclusion in listed and not r.exception for r in t)]
-        conclusions.sort(key=lambda t: _sort_key(t[0]))
+        conclusions.sort(key=lambda t: self.sort_key(t[0]))
         statuses.sort(key=lambda t: self.status_rank[t[0].id])
-        undetermined.sort(key=lambda t: _sort_key(t[0]))
-        not_applicable.sort(key=lambda t: _sort_key(t[0]))
+        undetermined.sort(key=lambda t: self.sort_key(t[0]))
+        not_applicable.sort(key=lambda t: self.sort_key(t[0]))
         counts: Counter[str] = Counter()
         bearing: dict[str, list[str]] = {}
         for u, _ in undetermined:
@@ -525,10 +535,6 @@ class PairView:
                                    conclusion=targets[0], below=below)
                 return ReasonT(rule.id, f"no {self.rb.describe(atom)} applies")
         return None
-
-
-def _sort_key(c: Any) -> tuple[Any, ...]:
-    return (KIND_ORDER[c.kind], c.role or "", c.id)
 
 
 def fill_derivations(templates: tuple[DerivationT, ...], facts: list[dict[str, Any]]

@@ -49,8 +49,8 @@ def rules(
                  for r in selected], indent=2, ensure_ascii=False))
             return
         for r in selected:
-            flag = "undecided" if r.silent else r.certainty.value
-            typer.echo(f"{r.id:55} {flag:9}  {r.rule.title}")
+            flag = "source silent" if r.silent else r.certainty.value.replace("_", " ")
+            typer.echo(f"{r.id:55} {flag:13}  {r.rule.title}")
             if show:
                 for alt in r.alternatives:
                     typer.echo("    when " + (" and ".join(rulebook.describe(a) for a in alt)
