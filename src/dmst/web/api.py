@@ -210,7 +210,7 @@ def case_from_data(data: Any, *, part: str | None = None) -> CaseFile:
     try:
         if "facts" in data:
             return CaseFile.model_validate(data)
-        return CaseFile(facts=Scenario.model_validate(data))
+        return CaseFile.model_validate({"facts": Scenario.model_validate(data)})
     except ValidationError as exc:
         raise _prefixed(fact_error(exc, data, name=BODY), part) from None
 

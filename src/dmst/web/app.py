@@ -27,7 +27,7 @@ import logging
 import os
 import secrets
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -194,7 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Dmst-Version", "Dmst-Rulebook", "Dmst-Rulebook-Fingerprint"],
         )
-    app.add_middleware(_Guard, engine=engine, token=settings.token)  # type: ignore[arg-type]
+    app.add_middleware(_Guard, engine=engine, token=settings.token)
     app.state.service = service
     return app
 
@@ -270,7 +270,7 @@ def _add_page(app: FastAPI) -> None:
 
 
 def _error_response(status: int, error: dict[str, Any],
-                    headers: dict[str, str] | None = None) -> JSONResponse:
+                    headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 

@@ -92,8 +92,10 @@
     return data;
   }
 
+  let tokenAsked = null; // one question for every request that met a 401 meanwhile
+
   function askForToken() {
-    return new Promise((resolve) => {
+    if (!tokenAsked) tokenAsked = new Promise((resolve) => {
       const box = $("token-box");
       show(box, true);
       $("token-input").focus();
@@ -102,9 +104,11 @@
         token = $("token-input").value.trim();
         $("token-input").value = "";
         show(box, false);
+        tokenAsked = null;
         resolve();
       };
     });
+    return tokenAsked;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -462,7 +466,7 @@
     const list = citations || [];
     if (!list.length) return null;
     const one = (c) => h("figure", { class: "citation" },
-      h("blockquote", {}, "“" + c.quote + "”"),
+      h("blockquote", {}, /^[“"]/.test(c.quote) ? c.quote : "“" + c.quote + "”"),
       h("figcaption", {}, [c.section, c.statute ? c.statute.cite + " (" + c.statute.confidence + " confidence)" : null]
         .filter(Boolean).join("; ")));
     const out = [one(list[0])];
@@ -599,9 +603,9 @@
     const other = conclusions.filter((c) => !knownKinds.has(c.kind));
     if (other.length) out.append(section("Other conclusions", "sec-other", other.map((c) => conclusionCard(c, 4))));
 
-    out.append(undeterminedSection(undetermined));
-    out.append(askNextSection(result.ask_next || []));
     out.append(doesNotApplySection(result));
+    out.append(askNextSection(result.ask_next || []));
+    out.append(undeterminedSection(undetermined));
     out.append(whatIfSection());
     out.append(factsSection(result.facts || {}));
 
@@ -628,8 +632,7 @@
       return section("Undetermined", "sec-undetermined",
         h("p", {}, "Nothing is left undetermined by the facts given."));
     }
-    return section("Undetermined: what the facts given cannot decide", "sec-undetermined",
-      list.map((u) => h("article", { class: "card undetermined", "data-id": u.id },
+    const cards = list.map((u) => h("article", { class: "card undetermined", "data-id": u.id },
         h("h4", { class: "card-title" }, u.title || u.id,
           " ", h("span", { class: "badge open" }, "undetermined")),
         u.reason === "source_silent"
@@ -643,7 +646,13 @@
         (u.applies_to || []).length ? h("p", { class: "applies-to" }, "For: " + u.applies_to.map(titleOf).join("; ")) : null,
         u.text ? h("p", { class: "text" }, u.text) : null,
         citationBlock(u.citations),
-        extraFields(u, KNOWN_CONCLUSION_FIELDS))));
+        extraFields(u, KNOWN_CONCLUSION_FIELDS)));
+    const many = list.length > 8;
+    return section("Undetermined: what the facts given cannot decide", "sec-undetermined",
+      h("details", { class: "undetermined-list", open: !many },
+        h("summary", {}, list.length + (list.length === 1 ? " conclusion" : " conclusions") +
+          " the facts given cannot decide yet, each with the facts that would decide it"),
+        cards));
   }
 
   function askNextSection(list) {
@@ -939,23 +948,26 @@
       controls = h("div", { class: "guide-answers", role: "group", "aria-labelledby": qid },
         h("button", { type: "button", class: "primary", onclick: () => answer(true) }, "Yes"),
         h("button", { type: "button", class: "primary", onclick: () => answer(false) }, "No"), skip);
+    } else if (leaf.kind === "choices") {
+      const options = resolve(leaf.schema.items).enum || [];
+      const boxes = options.map((v) => h("input", { type: "checkbox", id: "guide-" + v, value: v }));
+      controls = h("form", { class: "guide-answers", onsubmit: (ev) => {
+        ev.preventDefault();
+        const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+        if (chosen.length) answer(chosen);
+      } },
+      h("fieldset", { class: "guide-choices" }, h("legend", {}, "Choose every one that applies"),
+        boxes.map((b) => h("span", { class: "choice" }, b, h("label", { for: b.id }, sentence(words(b.value)))))),
+      h("button", { type: "submit", class: "primary" }, "Answer"), skip);
     } else {
-      const input = leaf.kind === "choices"
-        ? null
-        : h("input", { id: "guide-input", type: leaf.kind === "number" ? "number" : leaf.kind === "date" ? "date" : "text",
-          min: leaf.schema.minimum, max: leaf.schema.maximum });
-      if (!input) {
-        controls = h("div", { class: "guide-answers" },
-          h("p", {}, "Choose in the form below, then evaluate."),
-          h("button", { type: "button", onclick: () => focusFact(next.fact) }, "Go to " + leaf.label), skip);
-      } else {
-        const submit = h("button", { type: "submit", class: "primary" }, "Answer");
-        controls = h("form", { class: "guide-answers", onsubmit: (ev) => {
-          ev.preventDefault();
-          if (input.value === "") return;
-          answer(leaf.kind === "number" ? Number(input.value) : input.value);
-        } }, h("label", { for: "guide-input" }, leaf.label), input, submit, skip);
-      }
+      const input = h("input", { id: "guide-input", type: leaf.kind === "number" ? "number" : leaf.kind === "date" ? "date" : "text",
+        min: leaf.schema.minimum, max: leaf.schema.maximum });
+      controls = h("form", { class: "guide-answers", onsubmit: (ev) => {
+        ev.preventDefault();
+        if (input.value === "") return;
+        answer(leaf.kind === "number" ? Number(input.value) : input.value);
+      } }, h("label", { for: "guide-input" }, leaf.label), input,
+      h("button", { type: "submit", class: "primary" }, "Answer"), skip);
     }
     body.append(h("p", { class: "step" }, "Next question"), question, why, bears, controls,
       h("p", {}, h("button", { type: "button", class: "link", onclick: () => stopGuide() }, "Leave guided mode")));
