@@ -347,6 +347,19 @@ def test_the_start_page_meets_wcag_aa(page: Any) -> None:
     assert axe_violations(page) == []
 
 
+def test_the_page_reflows_at_320_pixels(page: Any) -> None:
+    """WCAG 1.4.10: at 320 CSS pixels wide, the form, the result and the rulebook need no
+    sideways scrolling."""
+    fill_case(page, flatten(load_case_file(EXAMPLES / "trafficker-pimp-15.yaml").facts))
+    evaluate(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    wider = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(wider) <= 0
+    page.click("#tab-rules")
+    page.wait_for_selector(".sentence")
+    assert page.evaluate(wider) <= 0
+
+
 def test_the_printed_brief_is_the_result_alone(page: Any) -> None:
     """In print, the form, tabs and buttons are hidden and the charges remain."""
     fill_case(page, flatten(load_case_file(EXAMPLES / "buyer-of-17-year-old.yaml").facts))
