@@ -11,6 +11,7 @@ import difflib
 import json
 import stat
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "Expected",
     "PairExpected",
     "JsonProblem",
+    "case_from_data",
     "fact_error",
     "load_case",
     "load_case_file",
@@ -208,6 +210,44 @@ def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = Fal
         return CaseFile.model_validate(data)
     except ValidationError as exc:
         raise fact_error(exc, data, name=name, text=text) from None
+
+
+def case_from_data(data: Any, *, name: str = "<input>") -> CaseFile:
+    """A :class:`CaseFile` from decoded data (a JSON object, say): a scenario file's content
+    (with ``facts``) or the facts alone (``victim``, ``accused``, ... or a case's ``victims``).
+
+    Dotted keys are expanded as in a file. Raises :class:`~dmst.errors.SourceFileError` when
+    ``data`` is not a mapping and :class:`~dmst.errors.FactError` naming every problem; for the
+    facts alone, fields are named from the facts down (``victim.age``, not ``facts.victim.age``).
+    """
+    if not isinstance(data, Mapping):
+        raise SourceFileError(
+            f"the data is {_a(_type_name(data))}; send a mapping: a scenario with 'facts' (and "
+            "optional title and narrative), or the facts themselves (victim, accused, ...)",
+            file=name)
+    _check_depth(data, name)
+    bare = "facts" not in data
+    document = {"facts": data} if bare else dict(data)
+    if isinstance(document.get("facts"), Mapping):
+        document["facts"] = expand_dotted(dict(document["facts"]), "facts.")
+    try:
+        return CaseFile.model_validate(document)
+    except ValidationError as exc:
+        error = fact_error(exc, document, name=name)
+        if not bare:
+            raise error from None
+        raise _without_facts_prefix(error) from None
+
+
+def _without_facts_prefix(error: FactError) -> FactError:
+    def cut(path: str | None) -> str | None:
+        return path[len("facts."):] if path and path.startswith("facts.") else path
+
+    problems = tuple(
+        Problem(message=p.message, field=cut(p.field), line=p.line, suggestion=cut(p.suggestion))
+        for p in error.problems)
+    return FactError(error.message.replace("the scenario", "the facts"), file=error.file,
+                     line=error.line, field=cut(error.field), problems=problems)
 
 
 def parse_line(raw: bytes | str, *, name: str = "<input>", line: int | None = None) -> CaseFile:

@@ -9,7 +9,6 @@ facts, and turning the library's errors into error responses (see :mod:`dmst.web
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
 from enum import Enum
@@ -19,29 +18,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from dmst.batch import MAX_LINE_BYTES, BatchEvaluator, LineTooLong
-from dmst.engine.engine import Engine
-from dmst.engine.explain import (
-    ExplanationNode,
-    FlipReport,
-    ScenarioDiff,
-    WhyNot,
-    diff,
-    explain,
-    flips,
-    resolve_id,
-    why_not,
-)
-from dmst.engine.result import Result, Stamp
+from dmst.engine._engine import Engine
+from dmst.engine._plan import citations_for
+from dmst.engine.explain import ExplanationNode, explain, resolve_id
+from dmst.engine.result import CaseResult, Result, Stamp
+from dmst.engine.whatif import FlipReport, ScenarioDiff, diff, flips, pair_index
+from dmst.engine.whynot import WhyNot, why_not
 from dmst.errors import DmstError, FactError, InputError, Problem, SourceFileError
-from dmst.facts.load import CaseFile, JsonProblem, fact_error, parse_case, parse_json
-from dmst.facts.model import Scenario
+from dmst.facts.load import CaseFile, JsonProblem, parse_case, parse_json
+from dmst.facts.load import case_from_data as _case_from_data
 from dmst.facts.paths import FLIP_FACTS
-from dmst.rules.coverage import coverage
-from dmst.rules.loader import LoadedRule, Rulebook
-from dmst.rules.model import Kind
+from dmst.report import render
+from dmst.rules import Kind, LoadedRule, Rulebook
+from dmst.rules._coverage import coverage
 from dmst.web.models import (
     ErrorBody,
     Health,
@@ -65,11 +57,22 @@ _BATCH_CHUNK = 256
 
 
 class OutputFormat(str, Enum):
-    """The form of a response: the library's JSON model, its Markdown or its plain text."""
+    """The form of a response: the library's JSON model, or its report as Markdown, plain text
+    or an HTML page."""
 
     json = "json"
     markdown = "markdown"
     text = "text"
+    html = "html"
+
+
+class ReportView(str, Enum):
+    """The reader a report is written for (the JSON model is the same for all)."""
+
+    all = "all"
+    prosecutor = "prosecutor"
+    advocate = "advocate"
+    investigator = "investigator"
 
 
 class HTTPProblem(Exception):
@@ -98,23 +101,26 @@ class Service:
     max_body_bytes: int
     max_batch_bytes: int
 
-    @cached_property
-    def strict_supported(self) -> bool:
-        """Whether the library's ``Engine.evaluate`` takes ``strict`` (presumptions off)."""
-        try:
-            return "strict" in inspect.signature(self.engine.evaluate).parameters
-        except (TypeError, ValueError):  # pragma: no cover - a plain method always has one
-            return False
-
     @property
     def rulebook(self) -> Rulebook:
         return self.engine.rulebook
 
-    def evaluate(self, case: CaseFile, strict: bool = False) -> Result:
-        """The library's evaluation of ``case``; ``strict`` is passed on where it is known."""
-        if strict and self.strict_supported:
-            return self.engine.evaluate(case.facts, strict=True)  # type: ignore[call-arg]
-        return self.engine.evaluate(case.facts)
+    def evaluate(self, case: CaseFile, strict: bool = False) -> Result | CaseResult:
+        """The library's evaluation of ``case``: a :class:`Result` for one accused and one
+        victim, a :class:`CaseResult` for a case of several; ``strict`` makes no presumption."""
+        return self.engine.evaluate_file(case, presume=not strict)
+
+    def pair_result(self, case: CaseFile, strict: bool, accused: str | None,
+                    victim: str | None) -> tuple[Result, str]:
+        """The result for one pair of ``case`` (the only one of a single scenario) and words
+        naming the pair (empty for a single scenario). Raises
+        :class:`~dmst.errors.InputError` for a pair that is not in the case."""
+        k = pair_index(case.facts, accused, victim)
+        result = self.evaluate(case, strict)
+        if isinstance(result, CaseResult):
+            pair = result.pairs[k]
+            return pair.result, f" (accused {pair.accused}, victim {pair.victim})"
+        return result, ""
 
     @cached_property
     def schema_json(self) -> bytes:
@@ -205,14 +211,13 @@ def case_from_data(data: Any, *, part: str | None = None) -> CaseFile:
             type(data), "a number")
         raise _prefixed(SourceFileError(
             f"{where} is {kind}; send a JSON object: a case file with 'facts' (and optional "
-            "title and narrative), or the facts themselves (victim, accused, ...)",
+            "title and narrative), or the facts themselves (victim, accused, ... or a case's "
+            "victims and list of accused)",
             file=BODY), part)
     try:
-        if "facts" in data:
-            return CaseFile.model_validate(data)
-        return CaseFile.model_validate({"facts": Scenario.model_validate(data)})
-    except ValidationError as exc:
-        raise _prefixed(fact_error(exc, data, name=BODY), part) from None
+        return _case_from_data(data, name=BODY)
+    except InputError as exc:
+        raise _prefixed(exc, part) from None
 
 
 def _prefixed(error: InputError, part: str | None) -> InputError:
@@ -252,9 +257,19 @@ def _json_response(body: bytes) -> Response:
     return Response(body, media_type=_JSON)
 
 
-def _text_response(text: str, fmt: OutputFormat) -> Response:
-    media = "text/markdown" if fmt is OutputFormat.markdown else "text/plain"
-    return Response(text, media_type=f"{media}; charset=utf-8")
+_MEDIA = {OutputFormat.markdown: "text/markdown", OutputFormat.text: "text/plain",
+          OutputFormat.html: "text/html"}
+
+
+def _respond(obj: Any, fmt: OutputFormat, view: ReportView = ReportView.all,
+             **document: Any) -> Response:
+    """``obj`` (a library model, or a list of explanation nodes) as JSON or as its report."""
+    if fmt is OutputFormat.json:
+        if isinstance(obj, list):
+            return _json_response(_EXPLANATIONS.dump_json(obj))
+        return _json_response(obj.model_dump_json().encode())
+    text = render(obj, format=fmt.value, view=view.value, **document)
+    return Response(text, media_type=f"{_MEDIA[fmt]}; charset=utf-8")
 
 
 _EXPLANATIONS = TypeAdapter(list[ExplanationNode])
@@ -272,9 +287,7 @@ def _summary(rule: LoadedRule, rb: Rulebook) -> dict[str, Any]:
 
 
 def _detail(rule: LoadedRule, rb: Rulebook) -> RuleDetail:
-    from dmst.engine.build import citations_for
-
-    conditions = [[a.describe() for a in alt] for alt in rule.alternatives]
+    conditions = [[rb.describe(a) for a in alt] for alt in rule.alternatives]
     return RuleDetail(
         **_summary(rule, rb),
         conditions=conditions,
@@ -292,11 +305,12 @@ def _spec_dump(rule: LoadedRule) -> dict[str, Any]:
 # --- OpenAPI descriptions of bodies and responses ------------------------------------------------
 
 _CASE_SCHEMA = {"oneOf": [{"$ref": "#/components/schemas/CaseFile"},
-                          {"$ref": "#/components/schemas/Scenario"}]}
+                          {"$ref": "#/components/schemas/Scenario"},
+                          {"$ref": "#/components/schemas/Case"}]}
 _CASE_BODY = {
     "required": True,
     "description": "A case file (`facts`, optional `title` and `narrative`) or the facts "
-    "alone, as JSON; or a YAML case file with Content-Type application/yaml. Every fact is "
+    "alone (one victim and one accused, or a case's `victims` and list of `accused`), as JSON; or a YAML case file with Content-Type application/yaml. Every fact is "
     "optional: a fact left out is unknown, never false.",
     "content": {
         _JSON: {"schema": _CASE_SCHEMA},
@@ -323,6 +337,7 @@ _BATCH_BODY = {
 _TEXT_FORMS = {
     "text/markdown": {"schema": {"type": "string"}},
     "text/plain": {"schema": {"type": "string"}},
+    "text/html": {"schema": {"type": "string"}},
 }
 
 
@@ -348,8 +363,21 @@ def _ok(model: Any, description: str, text: bool = False) -> dict[int | str, dic
 FormatQuery = Annotated[
     OutputFormat,
     Query(description="json: the library's model; markdown: a document to print or paste; "
-                      "text: the report the command line prints."),
+                      "text: the report the command line prints; html: a page to print."),
 ]
+ViewQuery = Annotated[
+    ReportView,
+    Query(description="The reader a report is written for: all; prosecutor (charges, "
+                      "penalties, consequences, defenses barred); advocate (the victim's "
+                      "protections, remedies and deadlines); investigator (tools and gaps). "
+                      "No effect on JSON."),
+]
+AccusedQuery = Annotated[str | None, Query(
+    description="In a case of several people: the id of the accused of the pair.",
+    max_length=200)]
+VictimQuery = Annotated[str | None, Query(
+    description="In a case of several people: the id of the victim of the pair.",
+    max_length=200)]
 
 
 # --- the routes ---------------------------------------------------------------------------------
@@ -364,32 +392,28 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
     @router.post(
         "/evaluate", tags=["cases"], summary="Evaluate a case",
         openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(Result, "The cited result: conclusions by kind, the victim's "
-                         "statuses, what is undetermined and what to ask next, warnings "
-                         "and the stamp.", text=True), **_errors(*posted)},
+        responses={**_ok(Result | CaseResult,
+                         "The cited result: conclusions by kind, the victim's statuses, what "
+                         "is undetermined and what to ask next, warnings and the stamp; for a "
+                         "case of several people, one such result for each pair of accused "
+                         "and victim, with summaries by accused and by victim.", text=True),
+                   **_errors(*posted)},
     )
     async def evaluate_case(
         request: Request,
         format: FormatQuery = OutputFormat.json,
+        view: ViewQuery = ReportView.all,
         strict: Annotated[bool, Query(
             description="Make no presumption the rulebook declares (unknown stays unknown "
-                        "everywhere); with a rulebook that declares none, the same result.",
+                        "everywhere); every presumption made is listed in the result.",
         )] = False,
     ) -> Response:
         """Evaluate one case: its charges with penalties, consequences, barred defenses, the
         victim's protections, investigation tools and gaps, each with the verbatim sentence of
         the source; what the facts cannot decide; and the facts to ask about next."""
         case = await read_case(request, service)
-        result = service.evaluate(case, strict)
-        if format is OutputFormat.json:
-            return _json_response(result.model_dump_json().encode())
-        if format is OutputFormat.markdown:
-            from dmst.markdown import render_markdown
-
-            return _text_response(render_markdown(result, case=case), format)
-        from dmst.render import render_text
-
-        return _text_response(render_text(result, title=case.title), format)
+        result = await run_in_threadpool(service.evaluate, case, strict)
+        return _respond(result, format, view, title=case.title, narrative=case.narrative)
 
     @router.post(
         "/validate", tags=["cases"], summary="Read a case file without evaluating it",
@@ -414,23 +438,20 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         conclusion: Annotated[str | None, Query(
             description="A conclusion or rule id; every conclusion when left out.",
             max_length=200)] = None,
+        accused: AccusedQuery = None,
+        victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
         strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
     ) -> Response:
         """The derivation of every conclusion that applies, or of one. A conclusion that does
         not apply is a 422 that says to ask /why-not instead."""
         case = await read_case(request, service)
-        result = service.evaluate(case, strict)
+        result, where = await run_in_threadpool(service.pair_result, case, strict, accused,
+                                                victim)
         nodes = explain(result, conclusion, rulebook=service.rulebook)
-        if format is OutputFormat.json:
-            return _json_response(_EXPLANATIONS.dump_json(nodes))
-        if format is OutputFormat.markdown:
-            from dmst.markdown import render_explanation_markdown
-
-            return _text_response(render_explanation_markdown(nodes, result, case), format)
-        from dmst.render import render_explanation_text
-
-        return _text_response(render_explanation_text(nodes), format)
+        return _respond(nodes, format, title=f"How it was reached: {case.title or 'the case'}"
+                        f"{where}", undetermined=0 if conclusion else len(result.undetermined),
+                        stamp=result.stamp)
 
     @router.post(
         "/why-not", tags=["questions"], summary="Why a conclusion does not apply",
@@ -446,22 +467,18 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                                          min_length=1, max_length=200)],
         depth: Annotated[int, Query(ge=0, le=5, description="How many levels of conditions "
                                     "on other conclusions to explain in turn.")] = 1,
+        accused: AccusedQuery = None,
+        victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
+        strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
     ) -> Response:
         """Why ``conclusion`` does or does not apply on the case: every condition marked as
         holding, failing or unknown, with the fact's value."""
         case = await read_case(request, service)
-        answer = await run_in_threadpool(why_not, service.engine, case.facts, conclusion,
-                                         depth=depth)
-        if format is OutputFormat.json:
-            return _json_response(answer.model_dump_json().encode())
-        if format is OutputFormat.markdown:
-            from dmst.markdown import render_why_not_markdown
-
-            return _text_response(render_why_not_markdown(answer), format)
-        from dmst.render import render_why_not_text
-
-        return _text_response(render_why_not_text(answer, file="CASE"), format)
+        answer = await run_in_threadpool(
+            lambda: why_not(service.engine, case.facts, conclusion, accused=accused,
+                            victim=victim, depth=depth, presume=not strict))
+        return _respond(answer, format)
 
     @router.post(
         "/diff", tags=["questions"], summary="What changes between two cases",
@@ -490,16 +507,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
             )
         a, b = case_from_data(data["a"], part="a"), case_from_data(data["b"], part="b")
         changes = await run_in_threadpool(diff, service.engine, a.facts, b.facts)
-        names = {"a": a.title or "A", "b": b.title or "B"}
-        if format is OutputFormat.json:
-            return _json_response(changes.model_dump_json().encode())
-        if format is OutputFormat.markdown:
-            from dmst.markdown import render_diff_markdown
-
-            return _text_response(render_diff_markdown(changes, **names), format)
-        from dmst.render import render_diff_text
-
-        return _text_response(render_diff_text(changes, **names), format)
+        return _respond(changes, format, compare=(a.title or "A", b.title or "B"))
 
     @router.post(
         "/flips", tags=["questions"], summary="What if one fact changed",
@@ -515,22 +523,17 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                         "ages, the decoy, internet use, third-party control and the other "
                         "true/false facts the library tries.",
             max_length=50)] = None,
+        accused: AccusedQuery = None,
+        victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
     ) -> Response:
         """Try single changes of facts (ages across every threshold the rules use, true/false
         facts toggled, unknown ones set either way) and report what each would change."""
         case = await read_case(request, service)
         paths = tuple(fact) if fact else FLIP_FACTS
-        report = await run_in_threadpool(flips, service.engine, case.facts, paths)
-        if format is OutputFormat.json:
-            return _json_response(report.model_dump_json().encode())
-        if format is OutputFormat.markdown:
-            from dmst.markdown import render_flips_markdown
-
-            return _text_response(render_flips_markdown(report, title=case.title), format)
-        from dmst.render import render_flips_text
-
-        return _text_response(render_flips_text(report, title=case.title), format)
+        report = await run_in_threadpool(
+            lambda: flips(service.engine, case.facts, paths, accused=accused, victim=victim))
+        return _respond(report, format, title=case.title)
 
     @router.post(
         "/batch", tags=["cases"], summary="Evaluate many cases, one a line",

@@ -41,10 +41,10 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from dmst.engine.engine import Engine
+from dmst.engine._engine import Engine
 from dmst.errors import DmstError
 from dmst.facts.load import MAX_FILE_BYTES, CaseFile
-from dmst.facts.model import Scenario
+from dmst.facts.model import Case, Scenario
 from dmst.web.api import HTTPProblem, Service, build_router, error_status, problem
 from dmst.web.openapi30 import to_openapi_30
 
@@ -212,7 +212,7 @@ def _add_openapi(app: FastAPI, settings: Settings) -> None:
                               separate_input_output_schemas=False)
             schemas = doc.setdefault("components", {}).setdefault("schemas", {})
             _, defs = models_json_schema(
-                [(CaseFile, "validation"), (Scenario, "validation")],
+                [(CaseFile, "validation"), (Scenario, "validation"), (Case, "validation")],
                 ref_template="#/components/schemas/{model}",
             )
             for name, schema in defs.get("$defs", {}).items():

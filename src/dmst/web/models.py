@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dmst.engine.result import Citation
-from dmst.rules.model import Certainty, Kind
+from dmst.rules import Certainty, Kind
 
 __all__ = [
     "ErrorBody",
