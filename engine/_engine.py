@@ -34,6 +34,7 @@ from dmst.engine.result import (
     Warning,
     construct,
     copy_with,
+    replace,
 )
 from dmst.errors import FactError, Problem
 from dmst.facts.model import Case, Scenario, is_case_shape
@@ -143,17 +144,20 @@ class Engine:
     def evaluate_file(self, case: Any, *, presume: bool | None = None) -> Any:
         """Evaluate a scenario file (:class:`~dmst.facts.load.CaseFile`): its case id and title
         go into a case's result."""
+        return self._evaluate_file(case, presume, shared=False)
+
+    def _evaluate_file(self, case: Any, presume: bool | None, shared: bool) -> Any:
         model = as_case(case)
         prepared = self.prepare(model, presume)
         plan = self.plan(prepared)
         if isinstance(model, Scenario):
-            return self.pair_result(prepared, plan, 0)
+            return self.pair_result(prepared, plan, 0, shared=shared)
         return self.case_result(prepared, plan, model, getattr(case, "case_id", None),
-                                getattr(case, "title", None))
+                                getattr(case, "title", None), shared=shared)
 
     def result_json(self, case: Any, *, presume: bool | None = None) -> bytes:
         """The JSON of :meth:`evaluate_file`, as ``model_dump_json()`` writes it (UTF-8)."""
-        return self.evaluate_file(case, presume=presume).model_dump_json().encode()
+        return self._evaluate_file(case, presume, shared=True).model_dump_json().encode()
 
     def evaluate_reference(self, case: Any, *, presume: bool | None = None) -> Any:
         """The same evaluation through the pure-Python reference evaluator (an oracle)."""
@@ -163,8 +167,11 @@ class Engine:
 
     # -- results -----------------------------------------------------------------------------
 
-    def pair_result(self, prepared: Prepared, plan: Plan, k: int) -> Result:
-        """The result of pair ``k`` of a planned case."""
+    def pair_result(self, prepared: Prepared, plan: Plan, k: int, *,
+                    shared: bool = False) -> Result:
+        """The result of pair ``k`` of a planned case. ``shared``: the result may share lists
+        with the cached plan (for a result that is written out at once and dropped: it must not
+        be changed)."""
         pp = plan.pairs[k]
         pair = prepared.pairs[k]
         effective = pair.effective
@@ -172,22 +179,24 @@ class Engine:
                  if p in pair.given or p in self.rulebook.meta.computed}
         deadlines = self.deadlines(effective.get("dates.offense"))
         read = [p.effective for p in prepared.pairs]
+        copy = replace if shared else copy_with
         return construct(
             Result,
-            conclusions=[_filled(c, t, read, deadlines) for c, t in pp.conclusions],
-            statuses=[_filled(c, t, read, deadlines) for c, t in pp.statuses],
+            conclusions=[_filled(c, t, read, deadlines, copy) for c, t in pp.conclusions],
+            statuses=[_filled(c, t, read, deadlines, copy) for c, t in pp.statuses],
             undetermined=[
-                copy_with(u, facts={p: effective.get(p) for p in paths}) if paths
-                else copy_with(u)
+                copy(u, facts={p: effective.get(p) for p in paths}) if paths
+                else u if shared else copy_with(u)
                 for u, paths in pp.undetermined
             ],
-            not_applicable=[copy_with(na, because=fill_reasons(t, effective))
+            not_applicable=[copy(na, because=fill_reasons(t, effective))
                             for na, t in pp.not_applicable],
-            ask_next=[copy_with(a) for a in pp.ask_next],
-            presumptions=[self._presumptions[f] for f, _ in prepared.presumed],
+            ask_next=list(pp.ask_next) if shared else [copy_with(a) for a in pp.ask_next],
+            presumptions=[self._presumptions[f] if shared else copy_with(self._presumptions[f])
+                          for f, _ in prepared.presumed],
             warnings=self.warnings_for(effective, pair.given),
             facts=shown,
-            stamp=copy_with(self.stamp),
+            stamp=self.stamp if shared else copy_with(self.stamp),
         )
 
     def deadlines(self, offense: str | None) -> dict[str, list[Deadline]]:
@@ -210,10 +219,12 @@ class Engine:
         return self.case_result(prepared, plan, model)
 
     def case_result(self, prepared: Prepared, plan: Plan, case: Case,
-                    case_id: str | None = None, title: str | None = None) -> CaseResult:
-        """The result of a planned case: each pair's, and the summaries by victim and accused."""
+                    case_id: str | None = None, title: str | None = None, *,
+                    shared: bool = False) -> CaseResult:
+        """The result of a planned case: each pair's, and the summaries by victim and accused
+        (``shared``: as for :meth:`pair_result`)."""
         pairs = [PairResult(accused=p.accused, victim=str(p.victim),
-                            result=self.pair_result(prepared, plan, k))
+                            result=self.pair_result(prepared, plan, k, shared=shared))
                  for k, p in enumerate(prepared.pairs)]
         victims = []
         for j, vid in enumerate(prepared.victims):
@@ -251,8 +262,9 @@ class Engine:
                 seen.setdefault((w.code, w.message), w)
         return CaseResult(
             case_id=case_id, title=title, pairs=pairs, victims=victims, accused=accused,
-            presumptions=[self._presumptions[f] for f, _ in prepared.presumed],
-            warnings=list(seen.values()), stamp=self.stamp,
+            presumptions=[self._presumptions[f] if shared else copy_with(self._presumptions[f])
+                          for f, _ in prepared.presumed],
+            warnings=list(seen.values()), stamp=self.stamp if shared else copy_with(self.stamp),
         )
 
     def warnings_for(self, effective: dict[str, Any], given: dict[str, Any]) -> list[Warning]:
@@ -300,11 +312,11 @@ class Engine:
 
 
 def _filled(item: Any, templates: Any, facts: list[dict[str, Any]],
-            deadlines: dict[str, list[Deadline]]) -> Any:
+            deadlines: dict[str, list[Deadline]], copy: Any = copy_with) -> Any:
     if item.id in deadlines:
-        return copy_with(item, derivations=fill_derivations(templates, facts),
-                         deadlines=deadlines[item.id])
-    return copy_with(item, derivations=fill_derivations(templates, facts))
+        return copy(item, derivations=fill_derivations(templates, facts),
+                    deadlines=deadlines[item.id])
+    return copy(item, derivations=fill_derivations(templates, facts))
 
 
 def _add_months(start: _dt.date, months: int) -> _dt.date:

@@ -107,7 +107,12 @@ class _Alt:
     """What the planner needs of one alternative of a rule, worked out once."""
 
     facts: tuple[tuple[int, FactAtom], ...]
+    #: The fact atoms an unknown value leaves open: (index, path, the given facts it is
+    #: computed from, or () for a given fact).
+    open: tuple[tuple[int, str, tuple[str, ...]], ...]
     conclusions: tuple[Atom, ...]
+    #: The conclusions each conclusion atom can match.
+    targets: tuple[tuple[str, ...], ...]
     weighed: tuple[bool, ...]
     scope: tuple[bool, ...]
     paths: tuple[str, ...]
@@ -165,7 +170,10 @@ class Planner:
             self.alts[r.id] = tuple(
                 _Alt(
                     facts=tuple((self._index[a], a) for a in alt if isinstance(a, FactAtom)),
+                    open=tuple((self._index[a], a.path, tuple(rb.facts[a.path].computed_from or ()))
+                               for a in alt if isinstance(a, FactAtom) and not a.unknown_holds),
                     conclusions=tuple(a for a in alt if not isinstance(a, FactAtom)),
+                    targets=tuple(rb.targets(a) for a in alt if not isinstance(a, FactAtom)),
                     weighed=tuple(weighs(a) for a in alt if not isinstance(a, FactAtom)),
                     scope=tuple(isinstance(a, MatchAtom) and a.scope
                                 for a in alt if not isinstance(a, FactAtom)),
@@ -173,6 +181,8 @@ class Planner:
                 )
                 for alt in r.alternatives
             )
+        self.described = {a: rb.describe(a) for r in rb.rules for alt in r.alternatives
+                          for a in alt}
         #: Conclusions in the order they are considered; the order statuses are listed in.
         self.order = tuple(rb.conclusions)
         self.status_rank = {cid: (rb.rules_for[cid][0].level, cid) for cid in rb.conclusions}
@@ -413,7 +423,6 @@ class PairView:
         if rules is None:
             self._missing[key] = frozenset()  # guards against re-entry; no cycles in the rules
         out: set[str] = set()
-        facts = self.rb.facts
         holds = self.firings.holds
         possible = [f for f in self.fired(cid, entity)
                     if f.mode is POSSIBLE and (rules is None or f.rule in rules)]
@@ -426,29 +435,26 @@ class PairView:
             if rules is None:
                 self._missing[key] = frozenset()
             return frozenset()
-        decided = possible
+        certain = self.firings.certainty
+        opens = [(f, [m for m in f.matched if (DEFINITE, *m) not in certain]) for f in possible]
         # Where one firing of a rule alternative matched only conclusions that already apply,
         # the other conclusions that alternative could match decide nothing: only its facts do.
-        settled = {(f.rule, f.alternative) for f in decided
-                   if all(holds(DEFINITE, *m) for m in f.matched)}
-        for f in decided:
-            if (f.rule, f.alternative) in settled and not all(
-                    holds(DEFINITE, *m) for m in f.matched):
+        settled = {(f.rule, f.alternative) for f, open_matches in opens if not open_matches}
+        for f, open_matches in opens:
+            if open_matches and (f.rule, f.alternative) in settled:
                 continue
             given = None
             truths = self._truths[f.entity]
-            for i, atom in self.p.alts[f.rule][f.alternative].facts:
-                if atom.unknown_holds or truths[i] is not None:
+            for i, path, computed_from in self.p.alts[f.rule][f.alternative].open:
+                if truths[i] is not None:
                     continue
-                spec = facts[atom.path]
-                if spec.computed_from:
+                if computed_from:
                     given = self.given(f.entity) if given is None else given
-                    out.update(p for p in spec.computed_from if p not in given)
+                    out.update(p for p in computed_from if p not in given)
                 else:
-                    out.add(atom.path)
-            for m in f.matched:
-                if not holds(DEFINITE, *m):
-                    out |= self.missing(*m)
+                    out.add(path)
+            for m in open_matches:
+                out |= self.missing(*m)
             for u in self.rb.by_id[f.rule].rule.unless:
                 ue = self.victim_entity if self.rb.entity[u] == VICTIM else f.entity
                 if holds(POSSIBLE, u, ue) and not holds(DEFINITE, u, ue):
@@ -468,7 +474,8 @@ class PairView:
             return None
         if spec.modality is Modality.NOT_AVAILABLE:
             return None  # that a denial does not apply is no news
-        reasons = self.reasons(cid, entity, 2)
+        # charges and consequences list only reasons on a fact, which have nothing below
+        reasons = self.reasons(cid, entity, 2 if spec.kind is Kind.PROTECTION else 0)
         if spec.kind is Kind.CHARGE:
             # a charge is listed only where a threshold rules it out, and for that reason
             reasons = tuple(r for r in reasons if r.parameter is not None)
@@ -506,26 +513,25 @@ class PairView:
                     if self.firings.holds(DEFINITE, u, ue):
                         out.setdefault((u, None), ReasonT(
                             rule.id, self.rb.conclusions[u].title, conclusion=u, exception=True))
-                for alt in rule.alternatives:
-                    reason = self.failing(rule, alt, anchor, depth)
+                for n in range(len(rule.alternatives)):
+                    reason = self.failing(rule, n, anchor, depth)
                     if reason is not None:
                         out.setdefault((reason.condition, reason.fact), reason)
         self._reasons[key] = tuple(out.values())
         return self._reasons[key]
 
-    def failing(self, rule: LoadedRule, alt: tuple[Any, ...], anchor: str, depth: int
-                ) -> ReasonT | None:
-        """The first condition of an alternative that fails on the facts (a fact first)."""
-        for atom in alt:
-            if isinstance(atom, FactAtom) and self.truth(atom, anchor) is False:
+    def failing(self, rule: LoadedRule, n: int, anchor: str, depth: int) -> ReasonT | None:
+        """The first condition of alternative ``n`` of a rule that fails on the facts (a fact
+        first)."""
+        alt = self.p.alts[rule.id][n]
+        truths = self._truths[anchor]
+        for i, atom in alt.facts:
+            if truths[i] is False:
                 cites = ((self.p._param_cites[atom.param],) if atom.param in self.p._param_cites
                          else tuple(self.p.citations((rule.id,))[:1]))
-                return ReasonT(rule.id, self.rb.describe(atom), atom.path, atom.param,
+                return ReasonT(rule.id, self.p.described[atom], atom.path, atom.param,
                                citations=cites)
-        for atom in alt:
-            if isinstance(atom, FactAtom):
-                continue
-            targets = self.rb.targets(atom)
+        for atom, targets in zip(alt.conclusions, alt.targets, strict=True):
             instances = [(t, self.victim_entity if self.rb.entity[t] == VICTIM else anchor)
                          for t in targets]
             if not any(self.firings.holds(POSSIBLE, *i) for i in instances):
@@ -533,7 +539,7 @@ class PairView:
                     below = self.reasons(*instances[0], depth - 1) if depth > 0 else ()
                     return ReasonT(rule.id, self.rb.conclusions[targets[0]].title,
                                    conclusion=targets[0], below=below)
-                return ReasonT(rule.id, f"no {self.rb.describe(atom)} applies")
+                return ReasonT(rule.id, f"no {self.p.described[atom]} applies")
         return None
 
 

@@ -79,6 +79,17 @@ def construct(cls: type[_M], **fields: Any) -> _M:
     return item
 
 
+def replace(item: _M, **update: Any) -> _M:
+    """A shallow copy of a result model with some fields replaced (no validation), sharing every
+    list and mapping it does not replace: for a result that is written out and dropped."""
+    new = item.__class__.__new__(item.__class__)
+    object.__setattr__(new, "__dict__", {**item.__dict__, **update})
+    object.__setattr__(new, "__pydantic_fields_set__", item.__pydantic_fields_set__)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
+
+
 def copy_with(item: _M, **update: Any) -> _M:
     """A shallow copy of a result model with some fields replaced (no validation), every list
     and mapping it holds at the top level copied, so that no two results share one."""
