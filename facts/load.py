@@ -95,27 +95,26 @@ class CaseFile(BaseModel):
     expected: Expected | None = Field(None, description="Expected conclusions (examples, tests).")
 
 
-def load_case_file(path: str | Path) -> CaseFile:
+def load_case_file(path: str | Path, *, follow_symlinks: bool = True) -> CaseFile:
     """Read and validate a scenario file (YAML, or JSON when it is named ``.json``).
 
     Only a regular file is read (a FIFO, a device, a socket or a directory is refused without
-    being opened for reading, so nothing can block), and at most :data:`MAX_FILE_BYTES` of it.
-    Raises :class:`SourceFileError` if it cannot be read, :class:`FactError` if its facts are
-    not valid.
+    being read, so nothing can block), and at most :data:`MAX_FILE_BYTES` of it; with
+    ``follow_symlinks=False`` a symbolic link is refused too. Raises :class:`SourceFileError`
+    if it cannot be read, :class:`FactError` if its facts are not valid.
     """
     name = str(path)
+    # O_NONBLOCK: opening a FIFO never waits for a writer; O_NOCTTY: a terminal is not taken
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        # O_NONBLOCK: opening a FIFO never waits for a writer; O_NOCTTY: a terminal is not taken
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        raise SourceFileError("no such file; check the path", file=name) from None
-    except PermissionError:
-        raise SourceFileError("permission denied; check the file's permissions",
-                              file=name) from None
-    except IsADirectoryError:
-        raise _directory(name) from None
-    except (OSError, ValueError) as exc:
-        raise SourceFileError(f"cannot read the file: {_os_reason(exc)}", file=name) from None
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise SourceFileError("is a symbolic link; only regular files are read",
+                                  file=name) from None
+        raise _open_error(exc, name) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -139,6 +138,16 @@ def load_case_file(path: str | Path) -> CaseFile:
     if len(raw) > MAX_FILE_BYTES:
         raise SourceFileError(_too_large(f"more than {MAX_FILE_BYTES:,} bytes"), file=name)
     return parse_case(raw, name=name, json_only=Path(name).suffix.lower() == ".json")
+
+
+def _open_error(exc: OSError, name: str) -> SourceFileError:
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return SourceFileError("no such file; check the path", file=name)
+    if isinstance(exc, PermissionError):
+        return SourceFileError("permission denied; check the file's permissions", file=name)
+    if isinstance(exc, IsADirectoryError):
+        return _directory(name)
+    return SourceFileError(f"cannot read the file: {_os_reason(exc)}", file=name)
 
 
 def load_case_stream(handle: IO[bytes], *, name: str = "<stdin>") -> CaseFile:
@@ -253,7 +262,7 @@ def _parse_text(text: str, name: str, json_only: bool) -> Any:
                                   name) from None
             # not JSON after all: flow-style YAML such as {victim: {age: 15}}
     try:
-        return load_yaml(text, max_depth=MAX_DEPTH)
+        return load_yaml(text, max_depth=MAX_DEPTH, fast=True)
     except YamlProblem as exc:
         raise _read_error(exc.message, exc.line, exc.in_value, text, name) from None
 
@@ -373,7 +382,7 @@ def _duplicate_line(text: str | bytes, key: str) -> int | None:
         except UnicodeDecodeError:
             return None
     try:
-        load_yaml(text, max_depth=MAX_DEPTH)
+        load_yaml(text, max_depth=MAX_DEPTH, fast=True)
     except YamlProblem as exc:
         if key in exc.message:
             return exc.line
@@ -615,10 +624,16 @@ def fact_error(exc: ValidationError, data: Any = None, *, name: str | None = Non
 def _line_map(text: str) -> dict[tuple[Any, ...], int]:
     """1-based line of every key path in a YAML/JSON document (best effort)."""
     out: dict[tuple[Any, ...], int] = {}
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        return out
+    loaders = [getattr(yaml, "CSafeLoader", yaml.SafeLoader)]
+    if len(text) <= 1 << 16:  # libyaml refuses a few escapes PyYAML reads (a lone \udc80)
+        loaders.append(yaml.SafeLoader)
+    root = None
+    for loader in loaders:
+        try:
+            root = yaml.compose(text, Loader=loader)
+            break
+        except (yaml.YAMLError, RecursionError, ValueError):
+            continue
 
     def walk(node: Any, path: tuple[Any, ...], depth: int) -> None:
         if depth > MAX_DEPTH:

@@ -349,7 +349,7 @@ def _register(loader: Any) -> None:
 
 _register(_Loader)
 
-_FastParser: Any = getattr(yaml, "CParser", None)
+_FastParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
 if _FastParser is not None:
@@ -444,19 +444,37 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
               fast: bool = False) -> Any:
     """Parse one YAML (or JSON) document safely; raise :class:`YamlProblem` if it is not.
 
-    ``fast`` uses libyaml's parser where PyYAML has it (same limits, same values; PyYAML's own
-    wording of syntax errors is kept for the default path, which scenario files use)."""
-    if fast and _FastParser is not None:
-        loader: Any = _FastLoader(text)
-    else:
-        loader = _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
+    ``fast`` uses libyaml's parser where PyYAML has it (same limits, same values, and its cost
+    grows with the length of the text alone: about a tenth of a second for a megabyte, where the
+    pure-Python parser takes seconds). A document that is not valid YAML is read again by the
+    pure-Python parser, whose wording of syntax errors is clearer, when it is short
+    (:data:`_REPARSE_BYTES`); a long one keeps libyaml's wording."""
+    if not fast or _FastParser is None:
+        return _load(_Loader(text, max_depth=max_depth, max_nodes=max_nodes), text, None)
     try:
-        if loader.__class__ is _Loader:
+        return _load(_FastLoader(text), text, (max_depth, max_nodes))
+    except _SyntaxProblem as exc:
+        if len(text) <= _REPARSE_BYTES:
+            return _load(_Loader(text, max_depth=max_depth, max_nodes=max_nodes), text, None)
+        raise YamlProblem(exc.message, exc.line) from None
+
+
+#: A document that libyaml finds invalid is read again for a clearer message up to this size.
+_REPARSE_BYTES = 1 << 16
+
+
+class _SyntaxProblem(YamlProblem):
+    """Not valid YAML (as opposed to a limit or a value refused)."""
+
+
+def _load(loader: Any, text: str, limits: tuple[int, int] | None) -> Any:
+    try:
+        if limits is None:
             return loader.get_single_data()
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_graph(node, max_depth, max_nodes)
+        _check_graph(node, *limits)
         return loader.construct_document(node)
     except YamlProblem:
         raise
@@ -466,10 +484,10 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
         problem = _plain(exc.problem or str(exc))
         if exc.context and not exc.context.startswith("while "):
             problem = f"{exc.context}, {problem}"
-        raise YamlProblem(f"not valid YAML: {problem}{_context(exc)}{_hint(problem)}",
-                          line) from None
+        raise _SyntaxProblem(f"not valid YAML: {problem}{_context(exc)}{_hint(problem)}",
+                             line) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise _SyntaxProblem(f"not valid YAML: {str(exc)[:200]}") from None
     except RecursionError:
         raise YamlProblem("the document is nested too deeply") from None
     finally:
