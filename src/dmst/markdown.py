@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 
+from dmst._text import markdown_inline, markdown_paragraphs
 from dmst.engine.explain import (
     Check,
     ConclusionDelta,
@@ -108,10 +109,10 @@ def render_markdown(result: Result, case: CaseFile | None = None, *,
     """The case brief for ``result`` (and the scenario file ``case``, for its title and
     narrative). With ``explanations``, a section on how each conclusion was reached is added."""
     titles = _Titles(result)
-    out: list[str] = [f"# {_esc(case.title) if case and case.title else 'Case brief'}", ""]
+    out: list[str] = [f"# {markdown_inline(case.title) if case and case.title else 'Case brief'}", ""]
     out += ["*Not legal advice: see \u201cAbout this brief\u201d at the end.*", ""]
     if case and case.narrative:
-        out += ["## The case", "", *_paragraphs(case.narrative)]
+        out += ["## The case", "", *markdown_paragraphs(case.narrative)]
     out += _facts_section(result)
     if result.statuses:
         out += [f"## {SECTION_TITLES[Kind.STATUS]}", ""]
@@ -146,7 +147,7 @@ def _facts_section(result: Result) -> list[str]:
     for path, value in result.facts.items():
         spec = FACTS.get(path)
         meaning = _first_sentence(spec.description) if spec and spec.description else ""
-        out.append(f"| {_code(path)} | {_cell(format_value(value))} | {_cell(meaning)} |")
+        out.append(f"| {_code(path)} | {markdown_inline(format_value(value))} | {_cell(meaning)} |")
     out += ["", "Facts not listed are unknown, never taken as false.", ""]
     return out
 
@@ -281,10 +282,10 @@ def render_explanation_markdown(nodes: Sequence[ExplanationNode], result: Result
                                 case: CaseFile | None = None) -> str:
     """A short document: the case's title, narrative and facts, then how the conclusions in
     ``nodes`` were reached, and the stamp."""
-    out: list[str] = [f"# {_esc(case.title) if case and case.title else 'Case brief'}", ""]
+    out: list[str] = [f"# {markdown_inline(case.title) if case and case.title else 'Case brief'}", ""]
     out += ["*Not legal advice: see \u201cAbout this brief\u201d at the end.*", ""]
     if case and case.narrative:
-        out += ["## The case", "", *_paragraphs(case.narrative)]
+        out += ["## The case", "", *markdown_paragraphs(case.narrative)]
     out += _facts_section(result)
     out += ["## How the conclusions were reached", ""]
     out += _explanation_lines(nodes)
@@ -432,7 +433,7 @@ def _change_row(d: ConclusionDelta) -> str:
 
 def render_diff_markdown(d: ScenarioDiff, *, a: str = "A", b: str = "B") -> str:
     """A diff as Markdown tables: the facts that differ and the conclusions that change."""
-    out = [f"# From {_esc(a)} to {_esc(b)}", "", "## Facts that differ", ""]
+    out = [f"# From {markdown_inline(a)} to {markdown_inline(b)}", "", "## Facts that differ", ""]
     if d.facts:
         out += ["| Fact | In A | In B |", "| --- | --- | --- |"]
         out += [f"| {_code(f.fact)} | {_cell(format_value(f.before))} | "
@@ -453,7 +454,7 @@ def _changes_table(changes: Iterable[ConclusionDelta]) -> list[str]:
 
 def render_flips_markdown(report: FlipReport, *, title: str | None = None) -> str:
     """Single-fact changes as Markdown: one section per change, with what it adds or removes."""
-    out = [f"# What if one fact changed{': ' + _esc(title) if title else ''}", ""]
+    out = [f"# What if one fact changed{': ' + markdown_inline(title) if title else ''}", ""]
     for f in report.flips:
         head = f"{_code(f.fact)}: {format_value(f.before)} \u2192 {format_value(f.after)}"
         if f.threshold is not None:

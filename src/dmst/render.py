@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from dmst._text import printable
 from dmst.engine.result import Citation, Conclusion, Result, Undetermined
 from dmst.rules.model import Certainty, Kind, Penalty, Range
 
@@ -150,6 +151,7 @@ def render_text(result: Result, *, title: str | None = None) -> str:
     conclusions, what to ask next, warnings and the stamp."""
     out: list[str] = []
     if title:
+        title = printable(title)
         out += [title, "=" * min(len(title), _WIDTH), ""]
     out += _section(SECTION_TITLES[Kind.STATUS],
                     (line for s in result.statuses for line in _wrap(f"\u2713 {s.title}", "  ")))
@@ -372,7 +374,7 @@ def _word(value: Any) -> str:
 
 def render_diff_text(d: ScenarioDiff, *, a: str = "A", b: str = "B") -> str:
     """A diff as text: the facts that differ, then each conclusion that changes and why."""
-    out = [f"From {a} to {b}", ""]
+    out = [f"From {printable(a)} to {printable(b)}", ""]
     if d.facts:
         out.append("Facts that differ")
         for f in d.facts:
@@ -406,7 +408,7 @@ def render_flips_text(report: FlipReport, *, title: str | None = None) -> str:
     """Single-fact changes as text: each change, then what it adds, removes or changes."""
     out: list[str] = []
     if title:
-        out += [f"What-if: {title}", ""]
+        out += [f"What-if: {printable(title)}", ""]
     for f in report.flips:
         head = f"{f.fact}: {format_value(f.before)} \u2192 {format_value(f.after)}"
         if f.threshold is not None:
