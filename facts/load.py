@@ -278,15 +278,17 @@ def _read_error(message: str, line: int | None, in_value: bool, text: str, name:
 
 
 def _field_on_line(text: str, line: int) -> str | None:
-    """The dotted path of the deepest key written on ``line`` of a YAML document (which has
-    already been read once, within the size limits), or ``None``."""
+    """The dotted path of the key a problem on ``line`` belongs to: the deepest key written on
+    that line, or else the last key written before it (a value can start on a later line than
+    its key). The document has already been read once, within the size limits."""
     found: tuple[Any, ...] | None = None
+    best = (0, 0)
     for path, at in _line_map(text).items():
-        if at == line and (found is None or len(path) >= len(found)):
-            found = path
+        if at <= line and (at, len(path)) >= best:
+            found, best = path, (at, len(path))
     if found and "<<" in found:  # a key merged in: name it where it lands
         found = (*found[:found.index("<<")], found[-1])
-    return ".".join(_short(str(p), 40) for p in found) if found else None
+    return _dotted(found) if found else None
 
 
 class JsonProblem(ValueError):
@@ -434,7 +436,7 @@ def check_document(data: Any, *, name: str | None = None, line: int | None = Non
             problem = (f"{quoted(node)} is not Unicode text: it holds a lone "
                        "surrogate (a \\ud800-\\udfff escape without its pair); remove it")
         if problem is not None:
-            field = ".".join(_short(str(p), 40) for p in path) or None
+            field = _dotted(path)
             at = line
             if text is not None and at is None:
                 lines = _line_map(text)
@@ -457,6 +459,19 @@ def _not_unicode(text: str) -> bool:
 def _type_name(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "empty value"}.get(type(value), type(value).__name__)
+
+
+def _dotted(path: tuple[Any, ...]) -> str | None:
+    """A key path as a dotted field name (``facts.victim.age``), each key printable and cut
+    short; a key that is empty, has a dot or starts or ends with white space is quoted
+    (``facts.' age'``); ``None`` for the document itself."""
+    def part(key: Any) -> str:
+        text = str(key)
+        if not text or "." in text or text != text.strip():
+            return quoted(text)
+        return _short(text, 40)
+
+    return ".".join(part(p) for p in path) or None
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -592,7 +607,7 @@ def fact_error(exc: ValidationError, data: Any = None, *, name: str | None = Non
             if extra:
                 loc = loc + tuple(str(extra[0]).split("."))
         in_facts = bool(loc) and loc[0] == "facts"
-        field = ".".join(_short(str(p), 40) for p in loc) or None
+        field = _dotted(loc)
         message = _friendly(err, in_facts)
         suggestion = None
         if err["type"] == "extra_forbidden" and loc:

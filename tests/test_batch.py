@@ -515,6 +515,7 @@ def test_a_fifo_and_symlinks_in_a_directory_are_skipped_and_named(tmp_path: Path
     (cases / "c-link.yaml").symlink_to(outside)
     (cases / "d-inner-link.json").symlink_to(cases / "a.yaml")
     (cases / "e-dir.yaml").mkdir()
+    (cases / "README.md").write_text("notes\n", encoding="utf-8")
     proc = subprocess.run([*_dmst_command(), "batch", str(cases)], check=False,
                           capture_output=True, timeout=120)
     err = proc.stderr.decode()
@@ -524,6 +525,7 @@ def test_a_fifo_and_symlinks_in_a_directory_are_skipped_and_named(tmp_path: Path
     assert "b-pipe.yaml: not a regular file" in err
     assert "c-link.yaml: a symbolic link" in err and "d-inner-link.json: a symbolic link" in err
     assert "e-dir.yaml: a directory" in err
+    assert "1 other entry of the directory not read" in err
 
 
 def test_a_file_replaced_by_a_symlink_after_listing_is_not_followed(tmp_path: Path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -105,7 +106,7 @@ CORPUS: dict[str, tuple[int | None, str | None, str]] = {
     "key_null.yaml": (2, "facts.~", "unknown fact name"),
     "key_date.yaml": (2, "facts.2018-01-01", "unknown fact name"),
     # invisible differences spelt out
-    "key_trailing_space.yaml": (3, "facts.victim.age ", "the key 'age ' ends with a space"),
+    "key_trailing_space.yaml": (3, "facts.victim.'age '", "the key 'age ' ends with a space"),
     "key_cyrillic.yaml": (3, "facts.victim.\u0430ge",
                           "'\\u0430ge' contains U+0430 CYRILLIC SMALL LETTER A"),
     "key_zero_width.yaml": (3, "facts.victim.a\\u200bge",
@@ -399,7 +400,8 @@ def test_a_huge_value_is_shortened_in_the_message() -> None:
 
 
 @pytest.mark.parametrize(("text", "value"), [
-    ("15", 15), ("-3", -3), ("+7", 7), ("0", 0), ("1.5", 1.5), ("1e3", 1000.0),
+    ("15", 15), ("-3", -3), ("+7", 7), ("0", 0), ("1.5", 1.5), ("2.5e3", 2500.0),
+    ("1e3", "1e3"), ("0E0", "0E0"),
     ("true", True), ("False", False), ("null", None), ("~", None), ("", None),
     ("015", "015"), ("017", "017"), ("0o17", "0o17"), ("0x10", "0x10"), ("0b1111", "0b1111"),
     ("1:30", "1:30"), ("1_5", "1_5"), ("08", "08"), ("yes", "yes"), ("no", "no"),
@@ -457,7 +459,9 @@ _json_values = st.recursive(
 @given(_json_values)
 def test_json_text_reads_the_same_as_yaml(value: object) -> None:
     """JSON is YAML 1.2: any JSON document reads to the same value through the YAML reader
-    (so a scenario means the same thing whichever way it is written)."""
+    (so a scenario means the same thing whichever way it is written), but for a number in
+    exponent form without a dot (1e-05), which YAML 1.1 reads as text and so stays text."""
     text = json.dumps({"v": value})
+    assume(not re.search(r"(?<![.\d])\d+[eE]", text))
     assert load_yaml(text) == json.loads(text)
     assert load_yaml(text, fast=True) == json.loads(text)

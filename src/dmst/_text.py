@@ -94,7 +94,7 @@ def markdown_inline(text: str) -> str:
     space, every character with a Markdown meaning is backslash-escaped, and a line-start marker
     (``#``, ``>``, ``-``, ``1.``, ...) cannot start a block. Invisible characters are escaped as
     :func:`printable` does."""
-    flat = " ".join(printable(text).split())
+    flat = printable(" ".join(text.split()))
     escaped = _MD_INLINE.sub(r"\\\1", flat)
     return _MD_BLOCK.sub(lambda m: "\\" + m.group(0) if not m.group(0)[0].isdigit()
                          else m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)

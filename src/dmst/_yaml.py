@@ -1,13 +1,14 @@
 """Safe YAML reading for scenarios and rules.
 
-* Scalars are read as YAML 1.2's core schema reads them, restricted to the forms JSON has too:
-  a number is written in plain decimal (``15``, ``-3``, ``1.5``, ``1e3``), true/false are
-  ``true`` and ``false``, null is ``null`` or ``~``. Every other form that some YAML reader
-  takes for a number or a boolean — ``015`` (octal 13 in YAML 1.1, 15 in YAML 1.2), ``0o17``,
-  ``0x10``, ``0b1111``, ``1:30`` (90 in YAML 1.1), ``1_5``, ``yes``/``no``/``on``/``off`` —
-  stays text, so the fact model refuses it by name where a number or true/false is meant
-  (:func:`yaml11_reading` says what YAML 1.1 would have made of it). A ``!!int``, ``!!float``
-  or ``!!bool`` tag on such a form is refused. Dates written ``YYYY-MM-DD`` are read as dates.
+* A scalar is read as a number, a boolean or null only where YAML 1.1 (PyYAML's default, and
+  most emitters') and YAML 1.2's core schema agree, which is also how JSON writes them: a number
+  in plain decimal (``15``, ``-3``, ``1.5``, ``2.5e3``), ``true``/``false``, ``null``/``~``.
+  Every form on which they disagree stays text — ``015`` (octal 13 in YAML 1.1, 15 in YAML
+  1.2), ``0o17``, ``0x10``, ``0b1111``, ``1:30`` (90 in YAML 1.1), ``1_5``, ``1e3`` (text in
+  YAML 1.1), ``yes``/``no``/``on``/``off`` — so the fact model refuses it by name where a
+  number or true/false is meant (:func:`yaml11_reading` says what YAML 1.1 made of it), and a
+  title written ``1e3`` keeps its text. A ``!!int``, ``!!float`` or ``!!bool`` tag on such a
+  form is refused. Dates written ``YYYY-MM-DD`` are read as dates.
 * Mapping keys are names: each is read as the text written (``on:`` is the key ``"on"``,
   ``2018-01-01:`` the key ``"2018-01-01"``), never as a number, a boolean, null or a date.
 * Integers have at most :data:`MAX_INT_DIGITS` digits (Python refuses to read very long ones and
@@ -31,6 +32,8 @@ import re
 from typing import Any
 
 import yaml
+
+from dmst._text import printable
 
 __all__ = [
     "MAX_ALIASES",
@@ -76,8 +79,9 @@ class YamlProblem(Exception):
 # --- the YAML 1.2 core schema --------------------------------------------------------------
 
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# a dot is required: YAML 1.1 reads 1e3 as text, YAML 1.2 as a number
 _FLOAT = re.compile(
-    r"[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+)"
+    r"[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 _BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
@@ -449,13 +453,16 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
     pure-Python parser takes seconds). A document that is not valid YAML is read again by the
     pure-Python parser, whose wording of syntax errors is clearer, when it is short
     (:data:`_REPARSE_BYTES`); a long one keeps libyaml's wording."""
+    def pure() -> Any:
+        return _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
+
     if not fast or _FastParser is None:
-        return _load(_Loader(text, max_depth=max_depth, max_nodes=max_nodes), text, None)
+        return _load(pure, text, None)
     try:
-        return _load(_FastLoader(text), text, (max_depth, max_nodes))
+        return _load(lambda: _FastLoader(text), text, (max_depth, max_nodes))
     except _SyntaxProblem as exc:
         if len(text) <= _REPARSE_BYTES:
-            return _load(_Loader(text, max_depth=max_depth, max_nodes=max_nodes), text, None)
+            return _load(pure, text, None)
         raise YamlProblem(exc.message, exc.line) from None
 
 
@@ -467,8 +474,10 @@ class _SyntaxProblem(YamlProblem):
     """Not valid YAML (as opposed to a limit or a value refused)."""
 
 
-def _load(loader: Any, text: str, limits: tuple[int, int] | None) -> Any:
+def _load(make: Any, text: str, limits: tuple[int, int] | None) -> Any:
+    loader = None
     try:
+        loader = make()
         if limits is None:
             return loader.get_single_data()
         node = loader.get_single_node()
@@ -486,9 +495,17 @@ def _load(loader: Any, text: str, limits: tuple[int, int] | None) -> Any:
             problem = f"{exc.context}, {problem}"
         raise _SyntaxProblem(f"not valid YAML: {problem}{_context(exc)}{_hint(problem)}",
                              line) from None
+    except yaml.reader.ReaderError as exc:
+        where = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, where) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+        raise _SyntaxProblem(
+            f"not valid YAML: the character U+{char:04X} (a control character) is not allowed "
+            "in YAML text; remove it", line) from None
     except yaml.YAMLError as exc:
-        raise _SyntaxProblem(f"not valid YAML: {str(exc)[:200]}") from None
+        raise _SyntaxProblem(f"not valid YAML: {printable(str(exc)[:200])}") from None
     except RecursionError:
         raise YamlProblem("the document is nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

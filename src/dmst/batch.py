@@ -53,11 +53,11 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from dmst._text import printable
+from dmst._yaml import YamlProblem, load_yaml
 from dmst.engine.build import warnings_for
 from dmst.engine.engine import Engine
 from dmst.engine.result import Conclusion, Result, Warning
-from dmst._text import printable
-from dmst._yaml import YamlProblem, load_yaml
 from dmst.errors import DmstError, EvaluationError, SourceFileError
 from dmst.facts.load import (
     MAX_FILE_BYTES,
@@ -123,6 +123,9 @@ class Summary:
     failed: int = 0
     blank: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files of a directory not named as scenario files (``*.yaml``, ``*.yml``, ``*.json``)
+    #: or hidden (``.name``): not read.
+    ignored: int = 0
 
     @property
     def lines(self) -> int:
@@ -807,6 +810,7 @@ def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path |
     summary = summary if summary is not None else Summary()
     reader = source if isinstance(source, Input) else Input(source)
     summary.skipped.extend(reader.skipped)
+    summary.ignored += reader.ignored
     jobs = max(1, min(jobs, available_cores()))
     try:
         if isinstance(output, (str, Path)):
@@ -957,7 +961,7 @@ class _Workers:
         # forkserver: workers start from a clean server process that has dmst imported
         # already (fast, and safe whatever threads the caller runs); spawn where there is none
         methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context(
+        self._context: Any = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
         if self._context.get_start_method() == "forkserver":
             self._context.set_forkserver_preload(["dmst.batch"])

@@ -176,6 +176,9 @@ def _blank(summary: Summary) -> str:
 
 
 def _skipped(summary: Summary) -> None:
+    if summary.ignored:
+        _note(f"{summary.ignored:,} other entr{'ies' if summary.ignored != 1 else 'y'} of the "
+              "directory not read (only .yaml, .yml and .json files that are not hidden)")
     if summary.skipped:
         _note(f"skipped {len(summary.skipped):,} entr{'ies' if len(summary.skipped) != 1 else 'y'}"
               " of the directory: " + "; ".join(f"{name}: {why}" for name, why in summary.skipped))
