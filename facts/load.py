@@ -401,8 +401,9 @@ def check_document(data: Any, *, name: str | None = None, line: int | None = Non
 
     Raises :class:`SourceFileError` (not a scenario) or :class:`FactError` (naming the field).
     """
+    known = (*_TOP_KEYS, *Scenario.model_fields)  # a fact group at the top: 'facts:' forgotten
     if isinstance(data, dict) and data and not any(
-            k in _TOP_KEYS or difflib.get_close_matches(str(k)[:40], _TOP_KEYS, n=1)
+            k in known or difflib.get_close_matches(str(k)[:40], known, n=1)
             for k in list(data)[:MAX_LIST_ITEMS]):
         count = f"{len(data):,} top-level key{'s' if len(data) != 1 else ''}"
         raise SourceFileError(

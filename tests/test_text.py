@@ -133,3 +133,17 @@ def test_evaluate_names_standard_input_in_errors() -> None:
     out = runner.invoke(app, ["evaluate", "-"], input="facts:\n  victim:\n    age: 015\n")
     assert out.exit_code == 1
     assert out.stderr.startswith("dmst: error: <stdin>:3:") and "- facts.victim.age:" in out.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ["diff", "{a}", "{a}"], ["why-not", "{a}", "status.minor_victim"],
+])
+def test_a_file_name_with_control_characters_is_escaped_in_reports(tmp_path: Path,
+                                                                   command: list[str]) -> None:
+    """A scenario file whose name holds an escape sequence is named escaped in the report."""
+    path = tmp_path / "x\x1b]0;owned\x07.yaml"
+    path.write_text("facts:\n  victim: {age: 15}\n  investigation: {decoy: false}\n",
+                    encoding="utf-8")
+    out = runner.invoke(app, [c.format(a=path) for c in command])
+    assert out.exit_code == 0, out.stderr
+    assert not _CONTROL.search(out.stdout) and "u001b]0;owned" in out.stdout

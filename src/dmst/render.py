@@ -263,7 +263,7 @@ def _node_lines(node: ExplanationNode, indent: str, shown: set[str]) -> list[str
 
 def render_why_not_text(w: WhyNot, *, file: str = "FILE") -> str:
     """A why-not as indented text: status, then each rule condition by condition."""
-    return "\n".join(_why_not_lines(w, "", file, top=True)) + "\n"
+    return "\n".join(_why_not_lines(w, "", printable(file), top=True)) + "\n"
 
 
 def _why_not_lines(w: WhyNot, indent: str, file: str, top: bool = False,
