@@ -1,8 +1,11 @@
 """A synthetic rulebook N times the size of the shipped one, for measuring how cost grows.
 
-Each copy renames every rule and conclusion id and offense (suffix ``_xK``) and the references to
-them, and keeps the quotes, so the copy passes every check of the loader and is independent of
-the others.
+Each copy renames every rule id, conclusion id and topic (suffix ``_xK``) and every reference to
+them, and keeps the quotes, so the copy passes every check of the loader. The offense table is
+the fact model's and cannot grow, so the copies keep the shipped offenses: a copy's rules that
+attach to a kind of charge (``scope``) also match the other copies' charges of that offense.
+The growth measured includes that coupling, as a rulebook that grew by adding rules about the
+same offenses would.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ def _rename(node: Any, suffix: str, ids: set[str]) -> Any:
         for key, value in node.items():
             if key in ("id", "conclusion") and isinstance(value, str) and value in ids:
                 out[key] = value + suffix
+            elif key == "then" and isinstance(value, str):
+                out[key] = value + suffix
             elif key == "unless":
                 out[key] = [v + suffix for v in value]
-            elif key == "offense":  # copies' charges must not match each other's scopes
-                out[key] = [v + suffix for v in value] if isinstance(value, list) else value + suffix
+            elif key == "topic" and isinstance(value, str):
+                out[key] = value + suffix
             else:
                 out[key] = _rename(value, suffix, ids)
         return out
@@ -44,7 +49,8 @@ def write_scaled_rulebook(target: Path, factor: int) -> Path:
     files = sorted(p for p in source.glob("*.yaml") if p.name != "rulebook.yaml")
     docs = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in files}
     ids = {r["id"] for d in docs.values() for r in d["rules"]}
-    ids |= {r["then"]["id"] for d in docs.values() for r in d["rules"] if r["then"].get("id")}
+    ids |= {r["then"]["id"] for d in docs.values() for r in d["rules"]
+            if isinstance(r["then"], dict) and r["then"].get("id")}
     for name, doc in docs.items():
         rules = list(doc["rules"])
         for k in range(1, factor):

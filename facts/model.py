@@ -193,6 +193,14 @@ Years = Annotated[int, Field(ge=0, le=MAX_AGE)]
 PartyId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
+def _at_least_one_item(schema: dict[str, Any]) -> None:
+    """JSON Schema: the list, where one is given, holds at least one item (an empty one is
+    refused with a message of its own)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "array":
+            branch["minItems"] = 1
+
+
 def _enum_list(item: type[Enum], max_items: int) -> Any:
     return Annotated[
         tuple[Annotated[item, Field(strict=False)], ...],  # type: ignore[valid-type]
@@ -208,6 +216,8 @@ VictimOffenses = _enum_list(VictimOffense, len(VictimOffense))
 class AgeRange(_Facts):
     """An age known only as a range, in whole years: ``{min: 15, max: 16}`` is "15 or 16",
     ``{max: 17}`` is "a minor". Either bound may be left out; both are inclusive."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     min: Years | None = Field(None, description="The youngest the person can be (years).")
     max: Years | None = Field(None, description="The oldest the person can be (years).")
@@ -598,7 +608,7 @@ class CaseAccused(Accused):
 
     id: PartyId = Field(description="The accused's id in this case (A1, buyer-2, ...).")
     victims: tuple[PartyId, ...] | None = Field(
-        None, max_length=MAX_VICTIMS, strict=False,
+        None, max_length=MAX_VICTIMS, strict=False, json_schema_extra=_at_least_one_item,
         description="The ids of the victims this accused's conduct concerns (default: all).",
     )
 
@@ -616,7 +626,7 @@ class Case(_Facts):
     concerns the victims they list (default: all); the investigation and dates are the case's."""
 
     victims: tuple[CaseVictim, ...] = Field(
-        max_length=MAX_VICTIMS, strict=False,
+        max_length=MAX_VICTIMS, strict=False, json_schema_extra={"minItems": 1},
         description="The victims, each with an id.",
     )
     accused: tuple[CaseAccused, ...] = Field(

@@ -4,7 +4,6 @@ output is only ever whole lines."""
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import json
 import os
@@ -20,26 +19,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from dmst import Engine, FactError
+from dmst import DmstError, Engine, FactError
 from dmst.batch import (
     MAX_LINE_BYTES,
     BatchEvaluator,
+    Input,
     LineSink,
     LineTooLong,
+    available_cores,
     evaluate_lines,
     evaluate_parallel,
     read_items,
     run_batch,
 )
 from dmst.cli import app
-from dmst.facts.load import load_case_file
+from dmst.facts.load import MAX_LIST_ITEMS, load_case_file
 from dmst.facts.paths import FACTS, nest
 
 from .conftest import EXAMPLES
+from .strategies import batches
 
 runner = CliRunner()
 GOOD = {"title": "A buyer of a 16-year-old", "facts": {
@@ -71,61 +73,29 @@ def _parse(out: bytes | str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-# --- scenarios for the differential tests, from the fact model -----------------------------
-
-GIVEN = {p: s for p, s in FACTS.items() if not s.computed_from}
-
-
-def _values(path: str) -> st.SearchStrategy[Any]:
-    spec = GIVEN[path]
-    if spec.kind == "bool":
-        return st.booleans()
-    if spec.kind == "int":
-        return st.integers(0, 30)
-    if spec.kind == "date":
-        return st.dates(dt.date(2005, 1, 1), dt.date(2020, 12, 31)).map(dt.date.isoformat)
-    return st.lists(st.sampled_from(spec.choices), unique=True)
-
-
-flat_facts = st.fixed_dictionaries({}, optional={p: _values(p) for p in GIVEN})
-
-
-def _variants(flat: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The scenario, and others of the same shape with other values (most keep the signature)."""
-    yield flat
-    yield {p: (not v if p in ("victim.willing", "victim.force_fraud_or_coercion") else v)
-           for p, v in flat.items()}
-    yield {p: (v + 1 if isinstance(v, int) and not isinstance(v, bool) else v)
-           for p, v in flat.items()}
-    yield {p: ((dt.date.fromisoformat(v) - dt.timedelta(days=1)).isoformat()
-               if GIVEN[p].kind == "date" else v) for p, v in flat.items()}
-
-
-@pytest.fixture(scope="module")
-def shared(engine: Engine) -> BatchEvaluator:
-    """One batch evaluator across examples, so templates made by one are used by others."""
-    return BatchEvaluator(engine)
+# --- the differential tests -----------------------------------------------------------------
 
 
 @settings(max_examples=60)
-@given(st.lists(flat_facts, min_size=1, max_size=6))
+@given(batches())
 def test_batch_output_is_the_engine_result_byte_for_byte(
-        engine: Engine, shared: BatchEvaluator, scenarios: list[dict[str, Any]]) -> None:
-    """Every output line is exactly {"line": n, "result": <Result.model_dump_json()>}, also when
-    the result is pasted from a template made for another scenario of the same signature."""
-    docs = [{"title": f"case {i}", "facts": nest(v)}
-            for i, flat in enumerate(scenarios) for v in _variants(flat)]
-    lines = [json.dumps(d) for d in docs]
-    for evaluator in (shared, BatchEvaluator(engine)):
-        for number, (doc, out) in enumerate(zip(docs, evaluator.lines(lines), strict=True), 1):
-            try:
-                expected = _expected_line(engine, number, doc)
-            except FactError as exc:  # contradictory values: an error line naming the field
-                entry = json.loads(out)
-                assert entry["line"] == number and entry["error"]["type"] == "FactError"
-                assert entry["error"]["field"] == f"facts.{exc.problems[0].field}"
-                continue
-            assert out == expected
+        engine: Engine, scenarios: list[dict[str, Any]]) -> None:
+    """Every output line is exactly {"line": n, "result": <Result.model_dump_json()>} as the
+    library's evaluate gives it: batch writes results that share the engine's cached parts,
+    and they must read the same as the results a caller is handed."""
+    docs = [{"title": f"case {i}", "facts": nest(flat)} for i, flat in enumerate(scenarios)]
+    docs += docs[:1]  # the same case again: from the engine's cache this time
+    lines = [json.dumps(d, default=str) for d in docs]
+    for number, (doc, out) in enumerate(zip(docs, BatchEvaluator(engine).lines(lines),
+                                            strict=True), 1):
+        try:
+            expected = _expected_line(engine, number, doc)
+        except FactError as exc:  # contradictory values: an error line naming the field
+            entry = json.loads(out)
+            assert entry["line"] == number and entry["error"]["type"] == "FactError"
+            assert entry["error"]["field"] == exc.problems[0].field
+            continue
+        assert out == expected
 
 
 def test_every_example_through_batch_matches_evaluate(engine: Engine) -> None:
@@ -135,7 +105,7 @@ def test_every_example_through_batch_matches_evaluate(engine: Engine) -> None:
     entries = _parse(out)
     assert [e["file"] for e in entries] == [f.name for f in files]
     for entry, path in zip(entries, files, strict=True):
-        expected = engine.evaluate(load_case_file(path).facts).model_dump(mode="json")
+        expected = engine.evaluate_file(load_case_file(path)).model_dump(mode="json")
         assert entry["result"] == expected
 
 
@@ -143,21 +113,21 @@ def test_every_example_through_batch_matches_evaluate(engine: Engine) -> None:
 
 
 def test_lines_in_equal_lines_out_and_bad_lines_do_not_stop_the_run(engine: Engine) -> None:
-    """Good, blank and bad lines each get one output line, in order, numbered from 1."""
-    out = list(evaluate_lines(MIXED, engine, source="in.jsonl"))
+    """Good and bad lines each get one output line, in order, numbered as in the input; a
+    blank line gets none (it is skipped and counted)."""
+    evaluator = BatchEvaluator(engine, source="in.jsonl")
+    out = [line for line in evaluator.lines(MIXED) if line]
     entries = _parse(b"".join(out))
-    assert [e["line"] for e in entries] == list(range(1, len(MIXED) + 1))
-    assert ["result" in e for e in entries] == [True, False, False, False, True, False]
+    assert [e["line"] for e in entries] == [1, 3, 4, 5, 6]
+    assert ["result" in e for e in entries] == [True, False, False, True, False]
     assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in out)
+    assert (evaluator.summary.ok, evaluator.summary.failed, evaluator.summary.blank) == (2, 3, 1)
 
 
 def test_error_entries_say_where_and_what(engine: Engine) -> None:
     """Each kind of bad line gets DmstError.to_dict() with the input, the line and the field."""
     entries = _parse(b"".join(evaluate_lines(MIXED, engine, source="in.jsonl")))
-    blank, misspelt, not_json, a_list = (entries[i]["error"] for i in (1, 2, 3, 5))
-    assert blank == {"type": "SourceFileError", "file": "in.jsonl", "line": 2, "field": None,
-                     "message": "blank line; every line must be a JSON object with 'facts'",
-                     "problems": []}
+    misspelt, not_json, a_list = (entries[i]["error"] for i in (1, 2, 4))
     assert misspelt["type"] == "FactError" and misspelt["line"] == 3
     assert misspelt["field"] == "facts.victim.agee"
     assert misspelt["problems"] == [{"message": "unknown fact name", "field": "facts.victim.agee",
@@ -223,8 +193,9 @@ def test_a_line_too_long_gets_an_error_entry(engine: Engine) -> None:
 
 
 def test_memory_stays_flat_over_a_long_stream(engine: Engine) -> None:
-    """After the caches are full, streaming thousands more lines holds no more memory."""
-    evaluator = BatchEvaluator(engine, template_budget=1 << 20, facts_budget=64 << 10)
+    """After the engine's cache is full, streaming thousands more lines holds no more
+    memory."""
+    evaluator = BatchEvaluator(Engine(engine.rulebook, cache_size=16))
 
     def lines(n: int, seed: int) -> Iterator[str]:
         for i in range(n):
@@ -245,7 +216,7 @@ def test_memory_stays_flat_over_a_long_stream(engine: Engine) -> None:
     grown = tracemalloc.get_traced_memory()[0] - settled
     tracemalloc.stop()
     assert evaluator.summary.failed == 0
-    assert grown < 2 << 20  # bounded by the cache budgets, not by the number of lines
+    assert grown < 2 << 20  # bounded by the cache, not by the number of lines
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -259,15 +230,17 @@ def _jsonl(tmp_path: Path, lines: list[str], name: str = "in.jsonl") -> Path:
 
 def test_cli_writes_one_line_per_input_line_and_exits_1_on_any_failure(
         tmp_path: Path, engine: Engine) -> None:
-    """`dmst batch IN` writes every line to stdout in order, a summary to stderr, exit 1."""
+    """`dmst batch IN` writes a line for every non-blank line to stdout in order, a summary
+    (with the blank lines skipped) to stderr, exit 1."""
     src = _jsonl(tmp_path, MIXED)
     out = runner.invoke(app, ["batch", str(src)])
     assert out.exit_code == 1
     entries = _parse(out.stdout)
-    assert len(entries) == len(MIXED) and entries[0]["result"] == json.loads(
+    assert len(entries) == len(MIXED) - 1 and entries[0]["result"] == json.loads(
         engine.evaluate(GOOD["facts"]).model_dump_json())
-    assert "2 ok, 4 failed, 6 lines" in out.stderr and "Traceback" not in out.stderr
-    assert entries[2]["error"]["file"] == str(src) and entries[2]["error"]["line"] == 3
+    assert "2 ok, 3 failed, 5 lines" in out.stderr and "1 blank line skipped" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert entries[1]["error"]["file"] == str(src) and entries[1]["error"]["line"] == 3
 
 
 def test_cli_exits_0_when_every_line_succeeds(tmp_path: Path) -> None:
@@ -281,7 +254,7 @@ def test_cli_exits_0_when_every_line_succeeds(tmp_path: Path) -> None:
 def test_cli_reads_standard_input(tmp_path: Path) -> None:
     """`dmst batch -` reads the lines from standard input."""
     out = runner.invoke(app, ["batch", "-"], input="\n".join(MIXED) + "\n")
-    assert out.exit_code == 1 and len(out.stdout.splitlines()) == len(MIXED)
+    assert out.exit_code == 1 and len(out.stdout.splitlines()) == len(MIXED) - 1
     assert _parse(out.stdout)[2]["error"]["file"] == "<stdin>"
 
 
@@ -341,7 +314,7 @@ def test_parallel_output_is_in_input_order(engine: Engine) -> None:
     chunks = list(evaluate_parallel(lines, 2, chunk_lines=5))
     parallel = b"".join(c[0] for c in chunks)
     assert parallel == b"".join(evaluate_lines(lines, engine))
-    assert sum(c[1] for c in chunks) == 40 and sum(c[2] for c in chunks) == 2
+    assert sum(c[1] for c in chunks) == 40 and sum(c[2] for c in chunks) == 1
 
 
 def test_installed_command_with_jobs_gives_the_sequential_output(tmp_path: Path) -> None:
@@ -356,9 +329,9 @@ def test_installed_command_with_jobs_gives_the_sequential_output(tmp_path: Path)
                          timeout=300)
     assert one.returncode == two.returncode == 1
     assert (tmp_path / "out.jsonl").read_bytes() == one.stdout
-    assert len(one.stdout.splitlines()) == len(lines)
+    assert len(one.stdout.splitlines()) == len(lines) - 1  # the blank line is skipped
     assert b"Traceback" not in one.stderr + two.stderr
-    assert b"602 ok, 4 failed, 606 lines" in two.stderr
+    assert b"602 ok, 3 failed, 605 lines" in two.stderr and b"1 blank line skipped" in two.stderr
 
 
 def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
@@ -440,7 +413,7 @@ def test_a_failed_write_is_cut_back_to_whole_lines(tmp_path: Path,
         return 5
 
     monkeypatch.setattr(os, "write", half_then_full)
-    with pytest.raises(OSError):
+    with pytest.raises(DmstError, match="no space left on device"):
         sink.write(b'{"line":2}\n{"line":3}\n')
     os.close(fd)
     assert path.read_bytes() == b'{"line":1}\n'
@@ -451,5 +424,157 @@ def test_run_batch_reports_a_summary(tmp_path: Path, engine: Engine) -> None:
     src = _jsonl(tmp_path, MIXED)
     target = tmp_path / "out.jsonl"
     summary = run_batch(src, target, engine=engine)
-    assert (summary.ok, summary.failed, summary.lines) == (2, 4, 6)
-    assert len(target.read_text(encoding="utf-8").splitlines()) == 6
+    assert (summary.ok, summary.failed, summary.lines, summary.blank) == (2, 3, 5, 1)
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 5
+
+
+# --- hostile and broken input ---------------------------------------------------------------
+
+
+def test_blank_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    """Blank and white-space lines (CRLF ones too) give no output line and no failure; the
+    summary counts them and the other lines keep their input numbers."""
+    good = json.dumps(GOOD)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(f"\n{good}\r\n   \r\n\t\n{good}\n\n".encode())
+    out = runner.invoke(app, ["batch", str(src)])
+    assert out.exit_code == 0, out.stderr
+    assert [e["line"] for e in _parse(out.stdout)] == [2, 5]
+    assert "2 ok, 0 failed, 2 lines" in out.stderr and "4 blank lines skipped" in out.stderr
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("case.yaml", "title: A case\nfacts:\n  victim: {age: 15}\n"),
+    ("case.yml", "facts: {}\n"),
+    ("case.json", '{\n  "facts": {\n    "victim": {"age": 15}\n  }\n}\n'),
+    ("case.jsonl", "facts:\n  victim:\n    age: 15\n"),
+])
+def test_a_scenario_file_given_to_batch_points_to_evaluate(tmp_path: Path, name: str,
+                                                           text: str) -> None:
+    """`dmst batch case.yaml` (or a pretty-printed JSON scenario) is one message saying to use
+    dmst evaluate, not an error for each of its lines."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = runner.invoke(app, ["batch", str(path)])
+    assert out.exit_code == 1 and out.stdout == ""
+    assert out.stderr.count("dmst: error:") == 1
+    assert "this is a scenario file: use dmst evaluate" in out.stderr
+
+
+def test_a_json_lines_file_with_a_broken_first_line_is_still_batch_input(tmp_path: Path) -> None:
+    """A JSONL file whose first line is bad is not mistaken for a scenario file."""
+    src = _jsonl(tmp_path, ["not json", json.dumps(GOOD)])
+    out = runner.invoke(app, ["batch", str(src)])
+    assert out.exit_code == 1
+    assert [("error" in e, e["line"]) for e in _parse(out.stdout)] == [(True, 1), (False, 2)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_and_symlinks_in_a_directory_are_skipped_and_named(tmp_path: Path) -> None:
+    """A directory's FIFO (which would block forever), its symbolic links (to a file outside
+    or inside) and its subdirectories are never opened: they are listed as skipped, with why,
+    and the regular files are evaluated. The real command, so a hang would show."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "a.yaml").write_text(yaml.safe_dump({"facts": GOOD["facts"]}), encoding="utf-8")
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("facts: {}\n", encoding="utf-8")
+    os.mkfifo(cases / "b-pipe.yaml")
+    (cases / "c-link.yaml").symlink_to(outside)
+    (cases / "d-inner-link.json").symlink_to(cases / "a.yaml")
+    (cases / "e-dir.yaml").mkdir()
+    (cases / "README.md").write_text("notes\n", encoding="utf-8")
+    proc = subprocess.run([*_dmst_command(), "batch", str(cases)], check=False,
+                          capture_output=True, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert [e["file"] for e in _parse(proc.stdout)] == ["a.yaml"]
+    assert "skipped 4 entries of the directory" in err
+    assert "b-pipe.yaml: not a regular file" in err
+    assert "c-link.yaml: a symbolic link" in err and "d-inner-link.json: a symbolic link" in err
+    assert "e-dir.yaml: a directory" in err
+    assert "1 other entry of the directory not read" in err
+
+
+def test_a_file_replaced_by_a_symlink_after_listing_is_not_followed(tmp_path: Path,
+                                                                    engine: Engine) -> None:
+    """Files of a directory are opened without following a link, so one swapped for a link
+    between listing and reading is an error line, not a read of the link's target."""
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    target = cases / "a.yaml"
+    target.write_text("facts: {}\n", encoding="utf-8")
+    reader = Input(cases)
+    target.unlink()
+    target.symlink_to(tmp_path / "elsewhere.yaml")
+    (tmp_path / "elsewhere.yaml").write_text("facts: {}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = run_batch(reader, out, engine=engine)
+    assert summary.failed == 1
+    assert "is a symbolic link" in _parse(out.read_bytes())[0]["error"]["message"]
+
+
+def test_jobs_are_capped_at_the_cores_available_and_it_says_so(tmp_path: Path) -> None:
+    """--jobs 256 on a small machine uses the cores there are, says so, and finishes."""
+    src = _jsonl(tmp_path, [json.dumps(GOOD)] * 2)
+    cores = available_cores()
+    out = runner.invoke(app, ["batch", str(src), "--jobs", "256"])
+    assert out.exit_code == 0, out.stderr
+    assert f"--jobs 256 is more than the {cores} core" in out.stderr
+    assert f"using {cores}" in out.stderr and len(_parse(out.stdout)) == 2
+
+
+@pytest.mark.parametrize(("line", "phrase"), [
+    (json.dumps({"facts": {"accused": {"roles": ["buyer"] * 120_000}}}),
+     "a list of 120,000 items; a list here holds at most 256"),
+    ('{"facts": {"victim": {"age": ' + "9" * 4_300 + "}}}", "has 4,300 digits"),
+    ('{"facts": {"victim": {"age": ' + "9" * 100_000 + "}}}", "has 100,000 digits"),
+    ('{"title": "\\ud800", "facts": {}}', "is not Unicode text"),
+])
+def test_hostile_lines_are_refused_by_name_in_linear_time(engine: Engine, line: str,
+                                                          phrase: str) -> None:
+    """A line of 120,000 roles or a number of thousands of digits is an error line naming the
+    field, refused by the bounds checked before the fact model sees it (how long that takes
+    is measured in benchmarks/, not here)."""
+    entry = _parse(BatchEvaluator(engine).line(1, line.encode()))[0]
+    error = entry["error"]
+    assert phrase in error["message"] + " ".join(p["message"] for p in error["problems"])
+
+
+def test_the_largest_accepted_input_is_read_and_evaluated(engine: Engine) -> None:
+    """The largest scenario dmst accepts (every fact given, the longest lists, a narrative
+    filling the file to its size limit) is read and evaluated like any other (its cost against
+    parsing alone is measured in benchmarks/)."""
+    from dmst.facts.load import MAX_FILE_BYTES, parse_case
+
+    facts = nest(largest_facts())
+    ids = sorted(engine.rulebook.by_id)
+    doc: dict[str, Any] = {"title": "t" * 1_000, "facts": facts,
+                           "expected": {"absent": (ids * MAX_LIST_ITEMS)[:MAX_LIST_ITEMS]}}
+    size = len(yaml.safe_dump(doc, width=10**9))
+    doc["narrative"] = ("The child was moved between motels. " * 30_000)[:MAX_FILE_BYTES - size - 200]
+    text = yaml.safe_dump(doc, width=10**9)
+    assert MAX_FILE_BYTES - 1_000 < len(text.encode()) <= MAX_FILE_BYTES
+    case = parse_case(text, name="largest.yaml")
+    assert case.narrative == doc["narrative"]
+    assert engine.evaluate(case.facts).facts == engine.evaluate(facts).facts
+
+
+def largest_facts() -> dict[str, Any]:
+    """Every given fact with its widest valid value: lists with every choice, ranges for
+    ages."""
+    out: dict[str, Any] = {}
+    for path, spec in FACTS.items():
+        if spec.computed_from:
+            continue
+        if spec.kind == "bool":
+            out[path] = True
+        elif spec.kind in ("set", "choice"):
+            out[path] = list(spec.choices) if spec.kind == "set" else spec.choices[0]
+        elif spec.kind == "date":
+            out[path] = "2016-01-01" if path == "compensation.claim_filed" else "2015-01-01"
+        elif spec.kind == "age":
+            out[path] = {"min": 0, "max": 17}
+        else:
+            out[path] = 17
+    return out

@@ -309,7 +309,7 @@ def test_usage_errors_exit_2() -> None:
 
 
 COMMANDS = ("evaluate", "explain", "why-not", "diff", "flips", "rules", "check", "schema",
-            "batch", "interview")
+            "batch", "interview", "serve")
 
 
 def test_every_command_is_listed_and_documented() -> None:

@@ -167,7 +167,7 @@ def test_a_misspelt_fact_is_an_error_with_a_suggestion(engine: Engine) -> None:
     with pytest.raises(FactError) as err:
         engine.evaluate({"victim": {"agee": 15}})
     problem = err.value.problems[0]
-    assert problem.field == "victim.agee" and problem.suggestion == "victim.age"
+    assert problem.field == "facts.victim.agee" and problem.suggestion == "facts.victim.age"
 
 
 def test_a_string_or_bool_age_is_refused(engine: Engine) -> None:

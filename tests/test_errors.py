@@ -112,7 +112,7 @@ def test_a_bug_is_reported_plainly_with_exit_70(monkeypatch: pytest.MonkeyPatch,
     def broken(path: object) -> None:
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(command, "load_case_file", broken)
+    monkeypatch.setattr(command, "read_case", broken)
     monkeypatch.delenv("DMST_DEBUG", raising=False)
     out = runner.invoke(app, ["evaluate", str(tmp_path / "x.yaml")])
     assert out.exit_code == 70
@@ -127,7 +127,7 @@ def test_an_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     def interrupted(path: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(command, "load_case_file", interrupted)
+    monkeypatch.setattr(command, "read_case", interrupted)
     out = runner.invoke(app, ["evaluate", str(tmp_path / "x.yaml")])
     assert out.exit_code == 130 and "interrupted" in out.stderr
 
@@ -144,7 +144,7 @@ def test_an_evaluation_error_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     example = min((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
     out = runner.invoke(app, ["evaluate", str(example)])
     assert out.exit_code == 1
-    assert out.stderr == "dmst: error: a rule action failed; no partial result is returned\n"
+    assert out.stderr == f"dmst: error: {example}: a rule action failed; no partial result is returned\n"
 
 
 def _bad_fact_in_a_real_process(tmp_path: Path) -> subprocess.CompletedProcess[str]:

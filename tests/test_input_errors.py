@@ -8,22 +8,27 @@ contain.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dmst import Engine, FactError, RulebookError, SourceFileError, load_case_file, load_rulebook
 from dmst._yaml import MAX_ALIASES, YamlProblem, load_yaml
 from dmst.cli import app
-from dmst.facts.load import MAX_FILE_BYTES, parse_case
+from dmst.facts.load import MAX_FILE_BYTES, load_case_stream, parse_case
 
 runner = CliRunner()
 MALFORMED = Path(__file__).resolve().parent / "malformed"
@@ -82,6 +87,38 @@ CORPUS: dict[str, tuple[int | None, str | None, str]] = {
         5, "facts.compensation.claim_filed",
         "compensation.claim_filed (2017-01-02) is before dates.offense (2018-05-14)"),
     "many_problems.yaml": (3, "facts.victim.enganged_in_commercial_sex", "3 problems"),
+    # numbers and booleans that YAML 1.1 reads as another value: refused, named as written
+    "age_octal.yaml": (3, "facts.victim.age", '"015" as written'),
+    "age_octal_17.yaml": (3, "facts.victim.age", "YAML 1.1 read 017 as 15"),
+    "age_hex.yaml": (3, "facts.victim.age", "YAML 1.1 read 0x10 as 16"),
+    "age_binary.yaml": (3, "facts.victim.age", "YAML 1.1 read 0b1111 as 15"),
+    "age_sexagesimal.yaml": (3, "facts.victim.age", "YAML 1.1 read 1:30 as 90"),
+    "age_underscore.yaml": (3, "facts.victim.age", "YAML 1.1 read 1_5 as 15"),
+    "age_leading_zero.yaml": (3, "facts.victim.age", "if you mean 8, write 8"),
+    "age_int_tag_octal.yaml": (3, "facts.victim.age", "'!!int 015' is not a whole number"),
+    "bool_yes.yaml": (3, "facts.investigation.decoy", "YAML 1.1 read it as true"),
+    "bool_on.yaml": (3, "facts.investigation.decoy", "on is text in YAML 1.2"),
+    "bool_off.yaml": (3, "facts.investigation.decoy", "YAML 1.1 read it as false"),
+    "merge_overwrite.yaml": (3, "facts.victim.age", "through a merge key '<<'"),
+    "merge_override.yaml": (5, "facts.victim.age", "may add keys but not replace them"),
+    # keys are names, read as written
+    "key_on.yaml": (2, "facts.on", "unknown fact name"),
+    "key_null.yaml": (2, "facts.~", "unknown fact name"),
+    "key_date.yaml": (2, "facts.2018-01-01", "unknown fact name"),
+    # invisible differences spelt out
+    "key_trailing_space.yaml": (3, "facts.victim.'age '", "the key 'age ' ends with a space"),
+    "key_cyrillic.yaml": (3, "facts.victim.\u0430ge",
+                          "'\\u0430ge' contains U+0430 CYRILLIC SMALL LETTER A"),
+    "key_zero_width.yaml": (3, "facts.victim.a\\u200bge",
+                            "contains the invisible character U+200B ZERO WIDTH SPACE"),
+    # bounded input
+    "age_huge.yaml": (3, "facts.victim.age", "has 5,000 digits; a number here has at most 15"),
+    "age_huge.json": (1, "facts.victim.age", "has 5,000 digits"),
+    "roles_many.yaml": (3, "facts.accused.roles", "a list of 300 items"),
+    # not text, not a scenario
+    "title_surrogate.yaml": (1, "title", "is not Unicode text: it holds a lone surrogate"),
+    "title_surrogate.json": (1, "title", "'\\udc80' is not Unicode text"),
+    "password_file": (1, None, "this is not a scenario file: none of its 3 top-level keys"),
 }
 
 
@@ -198,10 +235,25 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) ->
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
-def test_an_endless_file_is_read_only_up_to_the_limit() -> None:
-    """A file that never ends (/dev/zero claims size 0) is cut off at the size limit."""
+def test_a_device_is_not_read() -> None:
+    """A device (/dev/zero never ends) is refused as not a regular file, without reading it."""
     with pytest.raises(SourceFileError) as caught:
         load_case_file("/dev/zero")
+    assert "is a device, not a regular file" in caught.value.message
+
+
+def test_an_endless_stream_is_read_only_up_to_the_limit() -> None:
+    """A stream that never ends is cut off at the size limit."""
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            buffer[:] = b"#" * len(buffer)
+            return len(buffer)
+
+    with pytest.raises(SourceFileError) as caught:
+        load_case_stream(io.BufferedReader(Endless()), name="<stdin>")
     assert f"more than {MAX_FILE_BYTES:,} bytes" in caught.value.message
 
 
@@ -210,10 +262,10 @@ def test_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     path = tmp_path / "case.yaml"
     path.write_text("facts: {}\n", encoding="utf-8")
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     out = runner.invoke(app, ["evaluate", str(path)])
     assert out.exit_code == 1
     _check_message(out.stderr, path, None, None, "permission denied")
@@ -305,11 +357,13 @@ def test_rule_files_are_read_safely(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_fact_in_a_mapping_suggests_the_name(engine: Engine) -> None:
-    """Facts given as a mapping to the library name the field relative to the facts."""
+    """Facts given as a mapping to the library name the field as a scenario file does
+    (facts.victim.agee), so one field path means one place whatever the input."""
     with pytest.raises(FactError) as caught:
         engine.evaluate({"victim": {"agee": 15}})
     problem = caught.value.problems[0]
-    assert problem.field == "victim.agee" and problem.suggestion == "victim.age"
+    assert problem.field == "facts.victim.agee" and problem.suggestion == "facts.victim.age"
+    assert caught.value.field == "facts.victim.agee"
 
 
 def test_facts_that_are_not_a_mapping(engine: Engine) -> None:
@@ -340,3 +394,74 @@ def test_a_huge_value_is_shortened_in_the_message() -> None:
     with pytest.raises(FactError) as caught:
         parse_case('{"facts": {"victim": {"age": "' + "x" * 100_000 + '"}}}')
     assert len(caught.value.render()) < 400
+
+
+# --- values read exactly as written --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("15", 15), ("-3", -3), ("+7", 7), ("0", 0), ("1.5", 1.5), ("2.5e3", 2500.0),
+    ("1e3", "1e3"), ("0E0", "0E0"),
+    ("true", True), ("False", False), ("null", None), ("~", None), ("", None),
+    ("015", "015"), ("017", "017"), ("0o17", "0o17"), ("0x10", "0x10"), ("0b1111", "0b1111"),
+    ("1:30", "1:30"), ("1_5", "1_5"), ("08", "08"), ("yes", "yes"), ("no", "no"),
+    ("on", "on"), ("off", "off"), ("y", "y"), ("=", "="),
+])
+@pytest.mark.parametrize("fast", [False, True])
+def test_yaml_scalars_are_read_as_json_reads_them(text: str, value: object, fast: bool) -> None:
+    """Plain decimal numbers, true/false and null are read as such; every form YAML 1.1 would
+    turn into another number or a boolean stays the text written, on both parsers."""
+    assert load_yaml(f"a: {text}\n", fast=fast) == {"a": value}
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_yaml_keys_are_the_text_written(fast: bool) -> None:
+    """A key is a name: on, ~, 1 and a date are the keys "on", "~", "1" and "2018-01-01"."""
+    text = "on: 1\n~: 2\n1: 3\n2018-01-01: 4\n'yes': 5\n"
+    assert load_yaml(text, fast=fast) == {"on": 1, "~": 2, "1": 3, "2018-01-01": 4, "yes": 5}
+
+
+def test_merge_keys_may_add_but_never_replace() -> None:
+    """A merge that only adds keys is read; one whose keys collide is a duplicate key."""
+    assert load_yaml("b: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n")["m"] == {"x": 1, "y": 2}
+    with pytest.raises(YamlProblem, match="duplicate key 'x'"):
+        load_yaml("b: &b {x: 1}\nm:\n  <<: *b\n  x: 2\n")
+    with pytest.raises(YamlProblem, match="duplicate key 'age'"):
+        load_yaml("m:\n  <<: [{age: 15}, {age: 16}]\n")
+
+
+@pytest.mark.parametrize("tagged", ["!!int 015", "!!int 0x10", "!!int 1:30", "!!bool yes",
+                                    "!!float 1_000.5", "!!float 1:30.5"])
+def test_explicit_tags_do_not_bring_back_yaml_1_1(tagged: str) -> None:
+    """A tag cannot make 015 octal or yes true: it is refused, naming the line."""
+    with pytest.raises(YamlProblem, match="as YAML 1.2 and JSON write it") as caught:
+        load_yaml(f"a: {tagged}\n")
+    assert caught.value.line == 1
+
+
+def test_an_octal_looking_age_never_changes_the_conclusions(engine: Engine) -> None:
+    """age: 015 is refused, never evaluated as 13 (which would add enticing a child under 14)."""
+    with pytest.raises(FactError) as caught:
+        parse_case("facts:\n  victim: {age: 015}\n  accused: {roles: [trafficker]}\n")
+    assert caught.value.field == "facts.victim.age"
+    assert "YAML 1.1 read 015 as 13" in caught.value.problems[0].message
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**15 + 1, 10**15 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_json_values)
+def test_json_text_reads_the_same_as_yaml(value: object) -> None:
+    """JSON is YAML 1.2: any JSON document reads to the same value through the YAML reader
+    (so a scenario means the same thing whichever way it is written), but for a number in
+    exponent form without a dot (1e-05), which YAML 1.1 reads as text and so stays text."""
+    text = json.dumps({"v": value})
+    assume(not re.search(r"(?<![.\d])\d+[eE]", text))
+    assert load_yaml(text) == json.loads(text)
+    assert load_yaml(text, fast=True) == json.loads(text)

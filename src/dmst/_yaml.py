@@ -1,5 +1,20 @@
 """Safe YAML reading for scenarios and rules.
 
+* A scalar is read as a number, a boolean or null only where YAML 1.1 (PyYAML's default, and
+  most emitters') and YAML 1.2's core schema agree, which is also how JSON writes them: a number
+  in plain decimal (``15``, ``-3``, ``1.5``, ``2.5e3``), ``true``/``false``, ``null``/``~``.
+  Every form on which they disagree stays text — ``015`` (octal 13 in YAML 1.1, 15 in YAML
+  1.2), ``0o17``, ``0x10``, ``0b1111``, ``1:30`` (90 in YAML 1.1), ``1_5``, ``1e3`` (text in
+  YAML 1.1), ``yes``/``no``/``on``/``off`` — so the fact model refuses it by name where a
+  number or true/false is meant (:func:`yaml11_reading` says what YAML 1.1 made of it), and a
+  title written ``1e3`` keeps its text. A ``!!int``, ``!!float`` or ``!!bool`` tag on such a
+  form is refused. Dates written ``YYYY-MM-DD`` are read as dates.
+* Mapping keys are names: each is read as the text written (``on:`` is the key ``"on"``,
+  ``2018-01-01:`` the key ``"2018-01-01"``), never as a number, a boolean, null or a date.
+* Integers have at most :data:`MAX_INT_DIGITS` digits (Python refuses to read very long ones and
+  reading long ones costs time that grows faster than their length).
+* A merge key (``<<``) may add keys but never replace one: a key that a merge would override,
+  or that two merged mappings both give, is a duplicate key.
 * No object construction: only plain values (text, numbers, true/false, null, dates, lists and
   mappings) are built; any other tag (``!!python/object``, ``!!binary``, ``!custom``) is refused.
 * Duplicate keys are refused (YAML would silently keep the last one).
@@ -13,11 +28,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "YamlProblem", "load_yaml"]
+from dmst._text import printable
+
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
+    "MAX_NODES",
+    "YamlProblem",
+    "load_yaml",
+    "yaml11_reading",
+]
 
 #: A document may use this many aliases (``*name``) at most.
 MAX_ALIASES = 100
@@ -25,6 +51,9 @@ MAX_ALIASES = 100
 MAX_NODES = 100_000
 #: Lists and mappings may be nested this deep at most.
 MAX_DEPTH = 50
+#: An integer may have this many digits at most: beyond 15, a JSON reader in another language
+#: (JavaScript, most JSON Schema tools) no longer keeps it exactly.
+MAX_INT_DIGITS = 15
 
 _CORE = "tag:yaml.org,2002:"
 #: The tags a plain document resolves to (explicit ``!!str`` and the like are fine too).
@@ -35,12 +64,61 @@ _ALLOWED_TAGS = frozenset(
 
 
 class YamlProblem(Exception):
-    """The text is not acceptable YAML; ``line`` is 1-based where known."""
+    """The text is not acceptable YAML; ``line`` is 1-based where known. ``in_value`` is true
+    when the problem is in one value or key of a well-formed document (a number too long, a
+    duplicate key), so the caller can name the field on that line."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, *, in_value: bool = False
+                 ) -> None:
         self.message = message
         self.line = line
+        self.in_value = in_value
         super().__init__(message)
+
+
+# --- the YAML 1.2 core schema --------------------------------------------------------------
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# a dot is required: YAML 1.1 reads 1e3 as text, YAML 1.2 as a number
+_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_NULL = re.compile(r"~|null|Null|NULL|")
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """Implicit tags as YAML 1.2's core schema gives them, plus dates and merge keys."""
+
+
+_CoreResolver.add_implicit_resolver(_CORE + "bool", re.compile(f"^(?:{_BOOL.pattern})$"),
+                                    list("tTfF"))
+_CoreResolver.add_implicit_resolver(_CORE + "int", re.compile(f"^(?:{_INT.pattern})$"),
+                                    list("-+0123456789"))
+_CoreResolver.add_implicit_resolver(_CORE + "float", re.compile(f"^(?:{_FLOAT.pattern})$"),
+                                    list("-+.0123456789"))
+_CoreResolver.add_implicit_resolver(_CORE + "null", re.compile(f"^(?:{_NULL.pattern})$"),
+                                    ["~", "n", "N", ""])
+_CoreResolver.add_implicit_resolver(_CORE + "timestamp", re.compile(
+    r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+    r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?"
+    r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])$"), list("0123456789"))
+_CoreResolver.add_implicit_resolver(_CORE + "merge", re.compile(r"^(?:<<)$"), ["<"])
+
+def yaml11_reading(text: str) -> int | float | bool | None:
+    """What a YAML 1.1 reader (PyYAML's default) makes of the plain scalar ``text`` when that
+    is a number or true/false this module leaves as text: ``"015"`` → 13, ``"on"`` → True,
+    ``"1:30"`` → 90; ``None`` for anything else."""
+    if len(text) > 40 or "\n" in text or _INT.fullmatch(text) or _FLOAT.fullmatch(text) \
+            or _BOOL.fullmatch(text):
+        return None
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):
+        return None
+    return value if isinstance(value, (int, float, bool)) else None
 
 
 def _shown_tag(tag: str) -> str:
@@ -82,51 +160,123 @@ def _too_big(max_nodes: int, aliased: bool, line: int) -> YamlProblem:
     return YamlProblem(f"the document holds more than {max_nodes:,} values ({hint})", line)
 
 
+def _number_too_long(text: str, line: int) -> YamlProblem:
+    digits = sum(c.isdigit() for c in text)
+    shown = text if len(text) <= 24 else text[:20] + "..."
+    return YamlProblem(
+        f"the number {shown} has {digits:,} digits; a number here has at most "
+        f"{MAX_INT_DIGITS} (no fact is larger)", line, in_value=True)
+
+
+def _not_core(node: Any, what: str, how: str) -> YamlProblem:
+    shown = node.value if len(node.value) <= 24 else node.value[:20] + "..."
+    return YamlProblem(
+        f"'{_shown_tag(node.tag)} {shown}' is not {what} as YAML 1.2 and JSON write it; "
+        f"{how}", node.start_mark.line + 1, in_value=True)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _paired(text: str) -> str:
+    """``text`` with each escaped UTF-16 surrogate pair (``"\\ud83d\\ude00"``, as JSON writes
+    a character beyond the first 65,536) made the one character it stands for, as JSON reads
+    it; a lone surrogate is left for the caller to refuse."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 class _PlainConstruction:
-    """Construction of plain values only, with no duplicate keys (shared by both loaders)."""
+    """Construction of plain values only (YAML 1.2 core scalars, text keys), with no duplicate
+    keys (shared by both loaders)."""
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
         try:
-            return super().construct_object(node, deep=deep)
+            return super().construct_object(node, deep=deep)  # type: ignore[misc]
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
             value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            shown = value if len(value) <= 24 else value[:20] + "..."
             raise YamlProblem(
-                f"the value {value!r} cannot be read as {_shown_tag(node.tag)} ({exc})",
-                node.start_mark.line + 1,
+                f"the value {shown!r} cannot be read as {_shown_tag(node.tag)} "
+                f"({str(exc)[:80]})",
+                node.start_mark.line + 1, in_value=True,
             ) from None
 
-    def construct_yaml_timestamp(self, node: Any) -> Any:  # type: ignore[override]
+    def construct_yaml_str(self, node: Any) -> str:
+        return _paired(self.construct_scalar(node))  # type: ignore[attr-defined]
+
+    def construct_yaml_int(self, node: Any) -> int:
+        text = node.value
+        if not _INT.fullmatch(text):
+            raise _not_core(node, "a whole number",
+                            "write it in decimal, with no leading zero, base prefix, ':' or '_'")
+        if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            raise _number_too_long(text, node.start_mark.line + 1)
+        return int(text)
+
+    def construct_yaml_float(self, node: Any) -> float:
+        text = node.value
+        if not _FLOAT.fullmatch(text):
+            raise _not_core(node, "a number", "write it in decimal, with no ':' or '_'")
+        if len(text) > 4 * MAX_INT_DIGITS:
+            raise _number_too_long(text, node.start_mark.line + 1)
+        low = text.lower()
+        if low.endswith((".inf", ".nan")):
+            return float(low.replace(".", ""))
+        return float(text)
+
+    def construct_yaml_bool(self, node: Any) -> bool:
+        if not _BOOL.fullmatch(node.value):
+            raise _not_core(node, "true or false", "write true or false")
+        return node.value.lower() == "true"
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
         # "2018-13-45" looks like a date but is none: keep the text, so that the model names the
         # field and says how to write a date.
         try:
-            return super().construct_yaml_timestamp(node)
+            return super().construct_yaml_timestamp(node)  # type: ignore[misc]
         except (ValueError, AttributeError):
-            return self.construct_scalar(node)
+            return self.construct_scalar(node)  # type: ignore[attr-defined]
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:  # type: ignore[override]
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        own = {id(k) for k, _ in node.value}
+        self.flatten_mapping(node)  # type: ignore[attr-defined]
+        merged = any(id(k) not in own for k, _ in node.value)
+        out: dict[str, Any] = {}
+        seen: dict[str, tuple[int, bool]] = {}
+        for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
-            if key_node.tag == _CORE + "merge":
-                continue  # '<<: *base' merges another mapping; YAML lets it be repeated
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem("a mapping key must be a plain value, not a list or mapping",
                                   line)
-            key = self.construct_object(key_node, deep=True)
+            key = _paired(key_node.value)  # a key is a name: the text as written
             if key in seen:
+                first, first_own = seen[key]
+                how = ""
+                if merged and not (first_own and id(key_node) in own):
+                    how = " (through a merge key '<<', which may add keys but not replace them)"
+                shown = key if len(key) <= 40 else key[:37] + "..."
                 raise YamlProblem(
-                    f"duplicate key '{key}' (first on line {seen[key]}); give each key once",
-                    line,
+                    f"duplicate key '{shown}' (first on line {first}){how}; give each key once",
+                    line, in_value=True,
                 )
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+            seen[key] = (line, id(key_node) in own)
+            out[key] = self.construct_object(value_node, deep=deep)
+        return out
 
 
-class _Loader(_PlainConstruction, yaml.SafeLoader):
+class _Loader(_PlainConstruction, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+              yaml.composer.Composer, yaml.constructor.SafeConstructor, _CoreResolver):
     """SafeLoader with the limits above, checked while the document is composed."""
 
     def __init__(self, stream: str, *, max_depth: int, max_nodes: int) -> None:
-        super().__init__(stream)
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _CoreResolver.__init__(self)
         self._aliases = 0
         self._depth = 0
         self._max_depth = max_depth
@@ -191,20 +341,34 @@ class _Loader(_PlainConstruction, yaml.SafeLoader):
         return self._sized(node, _children(node))
 
 
-_Loader.add_constructor(_CORE + "value", _Loader.construct_yaml_str)
-_Loader.add_constructor(_CORE + "timestamp", _Loader.construct_yaml_timestamp)
+def _register(loader: Any) -> None:
+    loader.yaml_constructors = dict(loader.yaml_constructors)
+    loader.add_constructor(_CORE + "value", loader.construct_yaml_str)
+    loader.add_constructor(_CORE + "str", loader.construct_yaml_str)
+    loader.add_constructor(_CORE + "int", loader.construct_yaml_int)
+    loader.add_constructor(_CORE + "float", loader.construct_yaml_float)
+    loader.add_constructor(_CORE + "bool", loader.construct_yaml_bool)
+    loader.add_constructor(_CORE + "timestamp", loader.construct_yaml_timestamp)
 
-_FastBase: Any = getattr(yaml, "CSafeLoader", None)
+
+_register(_Loader)
+
+_FastParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
 
 
-if _FastBase is not None:
+if _FastParser is not None:
 
-    class _FastLoader(_PlainConstruction, _FastBase):  # type: ignore[misc, valid-type]
+    class _FastLoader(_PlainConstruction, _FastParser,  # type: ignore[misc, valid-type]
+                      yaml.constructor.SafeConstructor, _CoreResolver):
         """libyaml's parser (about ten times faster) with the same plain construction; the
         limits are checked on the composed node graph before anything is constructed."""
 
-    _FastLoader.add_constructor(_CORE + "value", _FastLoader.construct_yaml_str)
-    _FastLoader.add_constructor(_CORE + "timestamp", _FastLoader.construct_yaml_timestamp)
+        def __init__(self, stream: str) -> None:
+            _FastParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _CoreResolver.__init__(self)
+
+    _register(_FastLoader)
 
 
 def _check_graph(root: Any, max_depth: int, max_nodes: int) -> None:
@@ -284,19 +448,42 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
               fast: bool = False) -> Any:
     """Parse one YAML (or JSON) document safely; raise :class:`YamlProblem` if it is not.
 
-    ``fast`` uses libyaml's parser where PyYAML has it (same limits, same values; PyYAML's own
-    wording of syntax errors is kept for the default path, which scenario files use)."""
-    if fast and _FastBase is not None:
-        loader: Any = _FastLoader(text)
-    else:
-        loader = _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
+    ``fast`` uses libyaml's parser where PyYAML has it (same limits, same values, and its cost
+    grows with the length of the text alone: about a tenth of a second for a megabyte, where the
+    pure-Python parser takes seconds). A document that is not valid YAML is read again by the
+    pure-Python parser, whose wording of syntax errors is clearer, when it is short
+    (:data:`_REPARSE_BYTES`); a long one keeps libyaml's wording."""
+    def pure() -> Any:
+        return _Loader(text, max_depth=max_depth, max_nodes=max_nodes)
+
+    if not fast or _FastParser is None:
+        return _load(pure, text, None)
     try:
-        if loader.__class__ is _Loader:
+        return _load(lambda: _FastLoader(text), text, (max_depth, max_nodes))
+    except _SyntaxProblem as exc:
+        if len(text) <= _REPARSE_BYTES:
+            return _load(pure, text, None)
+        raise YamlProblem(exc.message, exc.line) from None
+
+
+#: A document that libyaml finds invalid is read again for a clearer message up to this size.
+_REPARSE_BYTES = 1 << 16
+
+
+class _SyntaxProblem(YamlProblem):
+    """Not valid YAML (as opposed to a limit or a value refused)."""
+
+
+def _load(make: Any, text: str, limits: tuple[int, int] | None) -> Any:
+    loader = None
+    try:
+        loader = make()
+        if limits is None:
             return loader.get_single_data()
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_graph(node, max_depth, max_nodes)
+        _check_graph(node, *limits)
         return loader.construct_document(node)
     except YamlProblem:
         raise
@@ -306,11 +493,19 @@ def load_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NOD
         problem = _plain(exc.problem or str(exc))
         if exc.context and not exc.context.startswith("while "):
             problem = f"{exc.context}, {problem}"
-        raise YamlProblem(f"not valid YAML: {problem}{_context(exc)}{_hint(problem)}",
-                          line) from None
+        raise _SyntaxProblem(f"not valid YAML: {problem}{_context(exc)}{_hint(problem)}",
+                             line) from None
+    except yaml.reader.ReaderError as exc:
+        where = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, where) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+        raise _SyntaxProblem(
+            f"not valid YAML: the character U+{char:04X} (a control character) is not allowed "
+            "in YAML text; remove it", line) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}") from None
+        raise _SyntaxProblem(f"not valid YAML: {printable(str(exc)[:200])}") from None
     except RecursionError:
         raise YamlProblem("the document is nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

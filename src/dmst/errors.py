@@ -105,6 +105,14 @@ class DmstError(Exception):
             text += f"\n  ... and {len(self.problems) - len(shown)} more"
         return text
 
+    def located(self, file: str) -> DmstError:
+        """The same error naming ``file``, unless it names a file already (an error the engine
+        raises after reading knows the facts, not where they came from)."""
+        if self.file is not None:
+            return self
+        return type(self)(self.message, file=file, line=self.line, field=self.field,
+                          problems=self.problems)
+
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), self.message, self.file, self.line, self.field,
                            self.problems))

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from dmst.cli._common import Command, Format, View, app, emit, engine, handle_errors
-from dmst.facts.load import load_case_file
+from dmst.cli._common import Command, Format, View, app, emit, engine, handle_errors, read_case
 
-FILE_HELP = "A scenario or case file (YAML or JSON) with 'facts:'."
+FILE_HELP = "A scenario or case file (YAML or JSON) with 'facts:', or '-' for standard input."
 STRICT_HELP = "Make no presumption (a case silent on the decoy leaves it unknown)."
 
 
@@ -24,8 +23,8 @@ def evaluate(
         "Markdown and HTML)."),
 ) -> None:
     """Evaluate a case: charges, consequences, defenses barred, protections, tools, gaps."""
-    with handle_errors():
-        case = load_case_file(file)
+    with handle_errors(file=file):
+        case = read_case(file)
         result = engine().evaluate_file(case, presume=not strict)
         emit(result, format, view=view, title=case.title, narrative=case.narrative,
              case_id=case.case_id, sources=True if sources else None)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import typer
 
-from dmst.cli._common import Command, Format, app, emit, engine, handle_errors
+from dmst.cli._common import Command, Format, app, emit, engine, handle_errors, read_case
 from dmst.cli.evaluate import FILE_HELP, STRICT_HELP
-from dmst.facts.load import load_case_file
 from dmst.facts.paths import FLIP_FACTS
 
 _FORMAT_HELP = "Output format."
@@ -30,11 +29,11 @@ def explain_command(
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Show how each conclusion was reached: its rules, their quotes and the facts they used."""
-    with handle_errors():
+    with handle_errors(file=file):
         from dmst.engine.explain import explain
         from dmst.engine.whatif import pair_index
 
-        case = load_case_file(file)
+        case = read_case(file)
         eng = engine()
         k = pair_index(case.facts, accused, victim)
         result = eng.evaluate(case.facts, presume=not strict)
@@ -62,10 +61,10 @@ def why_not_command(
 ) -> None:
     """Show why a conclusion does or does not apply: each rule's conditions, holding, failing or
     unknown, and what the missing facts would make of it."""
-    with handle_errors():
+    with handle_errors(file=file):
         from dmst.engine.whynot import why_not
 
-        case = load_case_file(file)
+        case = read_case(file)
         answer = why_not(engine(), case.facts, id, accused=accused, victim=victim, depth=depth,
                          presume=not strict)
         emit(answer, format, file=str(file))
@@ -81,7 +80,7 @@ def diff_command(
     with handle_errors():
         from dmst.engine.whatif import diff
 
-        answer = diff(engine(), load_case_file(a).facts, load_case_file(b).facts)
+        answer = diff(engine(), read_case(a).facts, read_case(b).facts)
         emit(answer, format, compare=(str(a), str(b)))
 
 
@@ -101,10 +100,10 @@ def flips_command(
 
     Unknown facts are set either way. Each change lists the conclusions it adds or removes.
     """
-    with handle_errors():
+    with handle_errors(file=file):
         from dmst.engine.whatif import flips
 
-        case = load_case_file(file)
+        case = read_case(file)
         report = flips(engine(), case.facts, tuple(fact) if fact else FLIP_FACTS,
                        accused=accused, victim=victim)
         emit(report, format, title=case.title)

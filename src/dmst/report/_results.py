@@ -31,10 +31,10 @@ from dmst.facts.paths import FACTS
 from dmst.report._doc import Document, Entry, Footnotes, Section
 from dmst.report._words import (
     KIND_TITLES,
-    legend,
     fact_label,
     format_penalty,
     format_value,
+    legend,
     refs,
     statute,
     suffix,
