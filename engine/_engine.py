@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -45,6 +46,8 @@ from dmst.rules._loader import resolve_condition
 __all__ = ["Engine", "as_case"]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+#: JSON as pydantic writes it (no spaces, UTF-8 kept).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Engine:
@@ -192,6 +195,59 @@ class Engine:
     def result_json(self, case: Any, *, presume: bool | None = None) -> bytes:
         """The JSON of :meth:`evaluate_file`, as ``model_dump_json()`` writes it (UTF-8)."""
         return self._evaluate_file(case, presume, shared=True).model_dump_json().encode()
+
+    def lean_json(self, case: Any, *, presume: bool | None = None) -> bytes:
+        """The lean form of :meth:`evaluate_file`'s result, as compact JSON (UTF-8): for each
+        conclusion its id, kind, status, certainty, penalty, the charges it attaches to, whether
+        it waits on a conviction, the facts presumed, deadlines and the ids of the rules it rests
+        on (their quotes are in ``dmst rules --format json``); for each undetermined conclusion
+        the facts that would decide it; the ids of what does not apply and of the victim's
+        statuses; presumptions made and warnings by code. A case gives this for every pair.
+        Raises as :meth:`evaluate` does."""
+        model = as_case(case)
+        prepared = self.prepare(model, presume)
+        plan = self.plan(prepared)
+        doc: dict[str, Any] = {"rulebook": self.rulebook.fingerprint}
+        case_id = getattr(case, "case_id", None)
+        if case_id is not None:
+            doc["case_id"] = case_id
+        if isinstance(model, Scenario):
+            doc.update(self._lean_pair(prepared, plan, 0))
+        else:
+            doc["pairs"] = [{"accused": pair.accused, "victim": str(pair.victim),
+                             **self._lean_pair(prepared, plan, k)}
+                            for k, pair in enumerate(prepared.pairs)]
+        return _COMPACT(doc).encode()
+
+    def _lean_pair(self, prepared: Prepared, plan: Plan, k: int) -> dict[str, Any]:
+        pp = plan.pairs[k]
+        pair = prepared.pairs[k]
+        deadlines = self.deadlines(pair.effective.get("dates.offense"))
+        conclusions = []
+        for c, templates in pp.conclusions:
+            entry: dict[str, Any] = {"id": c.id, "kind": c.kind.value, "status": c.status.value,
+                                     "certainty": c.certainty.value}
+            if c.penalty is not None:
+                entry["penalty"] = c.penalty.model_dump(mode="json", exclude_none=True)
+            if c.applies_to:
+                entry["applies_to"] = c.applies_to
+            if c.on_conviction:
+                entry["on_conviction"] = True
+            if c.presumed:
+                entry["presumed"] = c.presumed
+            if c.id in deadlines:
+                entry["deadlines"] = [d.date for d in deadlines[c.id]]
+            entry["rules"] = sorted({t[0] for t in templates})
+            conclusions.append(entry)
+        return {
+            "conclusions": conclusions,
+            "statuses": [c.id for c, _ in pp.statuses],
+            "undetermined": [{"id": u.id, "status": u.status.value, "missing": u.missing,
+                              "rules": u.rules} for u, _ in pp.undetermined],
+            "not_applicable": [na.id for na, _ in pp.not_applicable],
+            "presumptions": [f for f, _ in prepared.presumed],
+            "warnings": [w.code for w in self.warnings_for(pair.effective, pair.given)],
+        }
 
     def evaluate_reference(self, case: Any, *, presume: bool | None = None) -> Any:
         """The same evaluation through the pure-Python reference evaluator (an oracle)."""

@@ -578,3 +578,82 @@ def largest_facts() -> dict[str, Any]:
         else:
             out[path] = 17
     return out
+
+
+# --- the lean form ---------------------------------------------------------------------------
+
+
+def _projected(result: dict[str, Any]) -> dict[str, Any]:
+    """What the lean form must say, read off the full result."""
+    conclusions = []
+    for c in result["conclusions"]:
+        entry: dict[str, Any] = {"id": c["id"], "kind": c["kind"], "status": c["status"],
+                                 "certainty": c["certainty"]}
+        if c.get("penalty") is not None:
+            entry["penalty"] = {k: v for k, v in c["penalty"].items() if v is not None}
+            for part in ("prison_years", "fine_usd"):
+                entry["penalty"][part] = {k: v for k, v in c["penalty"][part].items()
+                                          if v is not None}
+        if c["applies_to"]:
+            entry["applies_to"] = c["applies_to"]
+        if c["on_conviction"]:
+            entry["on_conviction"] = True
+        if c["presumed"]:
+            entry["presumed"] = c["presumed"]
+        if c["deadlines"]:
+            entry["deadlines"] = [d["date"] for d in c["deadlines"]]
+        entry["rules"] = sorted({d["rule"] for d in c["derivations"]})
+        conclusions.append(entry)
+    return {
+        "conclusions": conclusions,
+        "statuses": [s["id"] for s in result["statuses"]],
+        "undetermined": [{"id": u["id"], "status": u["status"], "missing": u["missing"],
+                          "rules": u["rules"]} for u in result["undetermined"]],
+        "not_applicable": [n["id"] for n in result["not_applicable"]],
+        "presumptions": [p["fact"] for p in result["presumptions"]],
+        "warnings": [w["code"] for w in result["warnings"]],
+    }
+
+
+@settings(max_examples=40)
+@given(batches(max_size=3))
+def test_the_lean_form_says_what_the_full_result_says(engine: Engine,
+                                                     scenarios: list[dict[str, Any]]) -> None:
+    """Every lean line is the full result's ids, statuses, certainties, penalties, missing
+    facts and rule ids, nothing more and nothing different."""
+    lines = [json.dumps({"facts": nest(flat)}, default=str) for flat in scenarios]
+    full = _parse(b"".join(evaluate_lines(lines, engine)))
+    lean = _parse(b"".join(evaluate_lines(lines, engine, form="lean")))
+    for f, thin in zip(full, lean, strict=True):
+        if "error" in f:
+            assert thin["error"] == f["error"]
+            continue
+        expected = {"rulebook": engine.rulebook.fingerprint, **_projected(f["result"])}
+        assert thin["result"] == expected
+
+
+def test_the_lean_form_of_a_case_gives_every_pair(engine: Engine) -> None:
+    """For a case of several people, the lean line lists each pair as the full result does."""
+    files = sorted(EXAMPLES.glob("case-*.yaml"))
+    assert files
+    full = _parse(b"".join(evaluate_lines(files, engine)))
+    lean = _parse(b"".join(evaluate_lines(files, engine, form="lean")))
+    for f, thin in zip(full, lean, strict=True):
+        pairs = f["result"]["pairs"]
+        assert [(p["accused"], p["victim"]) for p in thin["result"]["pairs"]] == \
+            [(p["accused"], p["victim"]) for p in pairs]
+        for p, t in zip(pairs, thin["result"]["pairs"], strict=True):
+            assert {k: v for k, v in t.items() if k not in ("accused", "victim")} == \
+                _projected(p["result"])
+
+
+def test_the_cli_writes_the_lean_form_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    """--form lean gives smaller lines that say the same; another form is a usage error."""
+    source = _jsonl(tmp_path, [json.dumps(GOOD)])
+    lean = runner.invoke(app, ["batch", str(source), "--form", "lean"])
+    full = runner.invoke(app, ["batch", str(source)])
+    assert lean.exit_code == full.exit_code == 0
+    assert len(lean.stdout) * 3 < len(full.stdout)
+    assert _parse(lean.stdout)[0]["result"]["conclusions"] == _projected(
+        _parse(full.stdout)[0]["result"])["conclusions"]
+    assert runner.invoke(app, ["batch", str(source), "--form", "thin"]).exit_code == 2

@@ -65,6 +65,7 @@ from dmst.facts.paths import expand_dotted
 __all__ = [
     "MAX_LINE_BYTES",
     "SCENARIO_SUFFIXES",
+    "FORMS",
     "BatchEvaluator",
     "Hold",
     "Input",
@@ -82,6 +83,8 @@ __all__ = [
 
 #: A line longer than this is refused (with an error line); it is never held in memory whole.
 MAX_LINE_BYTES = MAX_FILE_BYTES
+#: The forms of a result line: the full cited result, or the lean one.
+FORMS = ("full", "lean")
 #: The files of a directory that are read as scenarios.
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -133,14 +136,21 @@ class BatchEvaluator:
     """Turns input items into output lines with one engine; counts successes and failures.
 
     ``source`` names the input in error entries (``error.file``); ``presume=False`` evaluates
-    strictly (no presumption). Not thread-safe: use one per thread (they may share the engine).
+    strictly (no presumption); ``form`` is ``"full"`` (the result as
+    :meth:`~dmst.engine.Engine.evaluate_file` gives it) or ``"lean"`` (ids, statuses, penalties
+    and rule ids, as :meth:`~dmst.engine.Engine.lean_json` gives it). Not thread-safe: use one
+    per thread (they may share the engine). Raises ``ValueError`` for another ``form``.
     """
 
     def __init__(self, engine: Engine | None = None, *, source: str = "<input>",
-                 presume: bool | None = None) -> None:
+                 presume: bool | None = None, form: str = "full") -> None:
+        if form not in FORMS:
+            raise ValueError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
         self.engine = engine if engine is not None else Engine()
         self.source = source
         self.presume = presume
+        self.form = form
+        self._write = self.engine.lean_json if form == "lean" else self.engine.result_json
         self.summary = Summary()
 
     # the output line, from the item ---------------------------------------------------------
@@ -181,7 +191,7 @@ class BatchEvaluator:
     def _result(self, number: int, item: Item) -> bytes:
         if isinstance(item, Path):
             case = load_case_file(item, follow_symlinks=False)
-            return self.engine.result_json(case, presume=self.presume)
+            return self._write(case, presume=self.presume)
         if isinstance(item, LineTooLong):
             raise SourceFileError(
                 f"the line is {item.size:,} bytes; a line is limited to {MAX_LINE_BYTES:,} bytes",
@@ -196,7 +206,7 @@ class BatchEvaluator:
             error = fact_error(exc, data, name=self.source)
             raise type(error)(error.message, file=self.source, line=number, field=error.field,
                               problems=error.problems) from None
-        return self.engine.result_json(case, presume=self.presume)
+        return self._write(case, presume=self.presume)
 
     def _parse_line(self, number: int, item: bytes | str) -> dict[str, Any]:
         try:
@@ -233,14 +243,14 @@ def _error_json(error: DmstError) -> bytes:
 
 def evaluate_lines(lines: Iterable[Item], engine: Engine | None = None, *,
                    source: str = "<input>", start: int = 1,
-                   presume: bool | None = None) -> Iterator[bytes]:
+                   presume: bool | None = None, form: str = "full") -> Iterator[bytes]:
     """One output line (UTF-8 JSON ending in a newline) for each input line, in order.
 
     ``lines`` are JSON lines (bytes or text, with or without their newline), scenario file
     paths, or :class:`LineTooLong`; ``source`` names the input in error entries;
-    ``presume=False`` evaluates strictly.
+    ``presume=False`` evaluates strictly; ``form``: as for :class:`BatchEvaluator`.
     """
-    return BatchEvaluator(engine, source=source, presume=presume).lines(lines, start)
+    return BatchEvaluator(engine, source=source, presume=presume, form=form).lines(lines, start)
 
 
 # --- reading input --------------------------------------------------------------------------
@@ -559,7 +569,8 @@ def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path |
               jobs: int = 1, engine: Engine | None = None, progress: Progress | None = None,
               engine_factory: Callable[[], Engine] = Engine, summary: Summary | None = None,
               chunk_lines: int = 256, hold: Hold = masked,
-              output_name: str | None = None, presume: bool | None = None) -> Summary:
+              output_name: str | None = None, presume: bool | None = None,
+              form: str = "full") -> Summary:
     """Evaluate every scenario of ``source`` (a JSONL file, a directory of scenario files, a
     binary stream, or an :class:`Input`) and write one JSON line for each to ``output`` (a file
     descriptor, a binary stream, or a path to create).
@@ -570,7 +581,7 @@ def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path |
     kept up to date as the run goes and always counts exactly the lines written so far (also
     when the run is interrupted: each chunk is written and counted inside ``hold()``).
     ``progress(summary, input)`` is called now and then. ``output_name`` names the output in
-    errors; ``presume=False`` evaluates strictly. Raises :class:`SourceFileError` if the input cannot be read or the output created,
+    errors; ``presume=False`` evaluates strictly; ``form``: as for :class:`BatchEvaluator`. Raises :class:`SourceFileError` if the input cannot be read or the output created,
     :class:`DmstError` if the output cannot be written.
     """
     summary = summary if summary is not None else Summary()
@@ -588,10 +599,10 @@ def run_batch(source: str | Path | IO[bytes] | Input, output: int | str | Path |
         try:
             if jobs > 1:
                 _run_parallel(reader, sink, summary, jobs, engine_factory, progress,
-                              chunk_lines, hold, presume)
+                              chunk_lines, hold, presume, form)
             else:
                 evaluator = BatchEvaluator(engine if engine is not None else engine_factory(),
-                                           source=reader.name, presume=presume)
+                                           source=reader.name, presume=presume, form=form)
                 _run_serial(reader, sink, evaluator, summary, progress, hold)
         finally:
             if fd is not None:
@@ -679,7 +690,7 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[tuple[int, list[Item]]
 
 
 def _worker_main(conn: Any, factory: Callable[[], Engine], source: str,
-                 presume: bool | None) -> None:
+                 presume: bool | None, form: str) -> None:
     """A worker process: evaluate the chunks the parent sends until it sends None or goes."""
     # The parent alone decides when a run ends (and ends its workers): a Ctrl-C or a SIGTERM
     # sent to the whole process group must not kill a worker halfway or make it print a
@@ -690,7 +701,7 @@ def _worker_main(conn: Any, factory: Callable[[], Engine], source: str,
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     try:
-        evaluator = BatchEvaluator(factory(), source=source, presume=presume)
+        evaluator = BatchEvaluator(factory(), source=source, presume=presume, form=form)
     except Exception as exc:
         _send(conn, ("error", exc if isinstance(exc, DmstError) else
                      EvaluationError(f"a worker could not start ({type(exc).__name__}: {exc})")))
@@ -725,7 +736,7 @@ class _Workers:
     ``with`` block ends them (asked to stop after a complete run, killed otherwise)."""
 
     def __init__(self, jobs: int, factory: Callable[[], Engine], source: str, hold: Hold,
-                 presume: bool | None = None) -> None:
+                 presume: bool | None = None, form: str = "full") -> None:
         import multiprocessing
 
         # forkserver: workers start from a clean server process that has dmst imported
@@ -740,6 +751,7 @@ class _Workers:
         self._source = source
         self._hold = hold
         self._presume = presume
+        self._form = form
         self._procs: list[Any] = []
         self._conns: list[Any] = []
         self._idle: deque[int] = deque()
@@ -768,7 +780,8 @@ class _Workers:
     def _start(self) -> int:
         parent, child = self._context.Pipe(duplex=True)
         proc = self._context.Process(target=_worker_main,
-                                     args=(child, self._factory, self._source, self._presume),
+                                     args=(child, self._factory, self._source, self._presume,
+                                           self._form),
                                      daemon=True)
         # blocked here, the signals stay blocked in the worker (and in a forkserver started
         # now, and so in every worker it forks) until the worker ignores them. The resource
@@ -824,8 +837,8 @@ class _Workers:
 
 def evaluate_parallel(items: Iterable[Item], jobs: int, *, source: str = "<input>",
                       engine_factory: Callable[[], Engine] = Engine,
-                      chunk_lines: int = 256, presume: bool | None = None
-                      ) -> Iterator[tuple[bytes, int, int]]:
+                      chunk_lines: int = 256, presume: bool | None = None,
+                      form: str = "full") -> Iterator[tuple[bytes, int, int]]:
     """Evaluate ``items`` in up to ``jobs`` worker processes, each with its own engine; yield
     ``(output lines, ok, failed)`` per chunk of ``chunk_lines`` items, in input order.
 
@@ -833,14 +846,15 @@ def evaluate_parallel(items: Iterable[Item], jobs: int, *, source: str = "<input
     ``engine_factory`` must be picklable (a class or a module-level function). The workers are
     ended when the iterator is exhausted or closed.
     """
-    with _Workers(jobs, engine_factory, source, masked, presume) as workers:
+    with _Workers(jobs, engine_factory, source, masked, presume, form) as workers:
         for data, ok, failed, _ in workers.results(_chunks(items, chunk_lines)):
             yield data, ok, failed
 
 
 def _run_parallel(source: Input, sink: LineSink, summary: Summary, jobs: int,
                   engine_factory: Callable[[], Engine], progress: Progress | None,
-                  chunk_lines: int, hold: Hold, presume: bool | None = None) -> None:
+                  chunk_lines: int, hold: Hold, presume: bool | None = None,
+                  form: str = "full") -> None:
     tick = _Ticker(progress, summary, source)
     weights: deque[int] = deque()
 
@@ -849,7 +863,7 @@ def _run_parallel(source: Input, sink: LineSink, summary: Summary, jobs: int,
             weights.append(sum(map(_weight, chunk)))
             yield start, chunk
 
-    with _Workers(jobs, engine_factory, source.name, hold, presume) as workers:
+    with _Workers(jobs, engine_factory, source.name, hold, presume, form) as workers:
         for data, ok, failed, blank in workers.results(chunks()):
             with hold():
                 sink.write(data)

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
@@ -21,6 +22,13 @@ from dmst.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, DmstError
 
 if TYPE_CHECKING:
     from dmst.batch import Input, Summary
+
+class Form(str, Enum):
+    """The form of each result line."""
+
+    full = "full"
+    lean = "lean"
+
 
 _HELP = (
     "Evaluate many scenarios: one JSON line out for each line in, in order.\n\n"
@@ -115,6 +123,12 @@ def batch(
         help="Show progress on stderr (default: when stderr is a terminal).",
     ),
     strict: bool = typer.Option(False, "--strict", help="Make no presumption."),
+    form: Form = typer.Option(
+        Form.full, "--form",
+        help="full: each result as 'dmst evaluate -f json' gives it, quotes included; lean: "
+        "ids, statuses, penalties, missing facts and the ids of the rules each conclusion rests "
+        "on (their quotes: 'dmst rules --format json'), about a sixth of the size.",
+    ),
 ) -> None:
     """Evaluate many scenarios: one JSON line out for each line in, in order."""
     with handle_errors(stdout=output is None):
@@ -137,6 +151,7 @@ def batch(
                     jobs=jobs,
                     engine=engine() if jobs == 1 else None,
                     presume=not strict,
+                    form=form.value,
                     progress=_Progress(started) if show else None,
                     summary=summary,
                     hold=signals.hold,
