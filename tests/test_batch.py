@@ -356,7 +356,8 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
         seen += chunk
     assert proc.wait(timeout=120) == 0
     os.close(leader)
-    assert b"\r  5 lines, 0 failed" in seen and b"5 ok, 0 failed" in seen
+    assert b"  5 lines, 0 failed" in seen and b"5 ok, 0 failed" in seen
+    assert b"100%" in seen  # the bar, with the share of the input done
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")

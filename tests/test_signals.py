@@ -87,7 +87,7 @@ def test_a_signal_at_a_random_moment_leaves_whole_lines_and_a_true_summary(
     if to_file:
         # the progress line on stderr says how many lines are written: wait for a few updates
         updates = rng.randint(1, 3)
-        watch = _Watch(proc.stderr, lambda data: data.count(b"\r  ") >= updates)
+        watch = _Watch(proc.stderr, lambda data: data.count(b" lines, ") > updates)
         other = _Watch(proc.stdout, lambda data: False)
     else:
         wanted = rng.randint(1, 600_000)

@@ -142,6 +142,7 @@ def batch(
         show = stderr_is_terminal() if progress is None else progress
         summary = Summary()
         started = time.monotonic()
+        bar = _Progress(started) if show else None
         with _Signals() as signals:
             try:
                 reader = Input(_stdin(), name="<stdin>") if input == "-" else Input(input)
@@ -152,13 +153,13 @@ def batch(
                     engine=engine() if jobs == 1 else None,
                     presume=not strict,
                     form=form.value,
-                    progress=_Progress(started) if show else None,
+                    progress=bar,
                     summary=summary,
                     hold=signals.hold,
                     output_name=str(output) if output is not None else "standard output",
                 )
             except KeyboardInterrupt as exc:
-                _clear(show)
+                _clear(bar)
                 how = _signal_name(exc)
                 _note(f"interrupted{how} after {summary.lines:,} lines ({summary.ok:,} ok, "
                       f"{summary.failed:,} failed){_blank(summary)}; the output holds exactly "
@@ -166,9 +167,9 @@ def batch(
                 _skipped(summary)
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             except DmstError:
-                _clear(show)
+                _clear(bar)
                 raise
-        _clear(show)
+        _clear(bar)
         seconds = max(time.monotonic() - started, 1e-9)
         _note(
             f"{summary.ok:,} ok, {summary.failed:,} failed, {summary.lines:,} lines "
@@ -229,28 +230,48 @@ def _stdout() -> int | IO[bytes]:
 
 
 class _Progress:
-    """A one-line progress display on stderr."""
+    """A progress bar on stderr: lines written, failures, rate, share of the input and the time
+    left (rich draws it; it is redrawn only when the run reports, never from another thread)."""
 
     def __init__(self, started: float) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.started = started
+        self.bar = Progress(
+            TextColumn("  {task.fields[lines]} lines, {task.fields[failed]} failed, "
+                       "{task.fields[rate]} a second"),
+            BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True, force_terminal=True), auto_refresh=False,
+            transient=True,
+        )
+        self.task = self.bar.add_task("batch", total=None, lines="0", failed="0", rate="0")
+        self.bar.start()
 
     def __call__(self, summary: Summary, reader: Input) -> None:
         seconds = max(time.monotonic() - self.started, 1e-9)
-        text = f"  {summary.lines:,} lines, {summary.failed:,} failed, " \
-               f"{summary.lines / seconds:,.0f} a second"
-        if reader.total:
-            text += f", {min(reader.done / reader.total, 1.0):.0%}"
         try:
-            sys.stderr.write("\r" + text + "\x1b[K")
-            sys.stderr.flush()
+            self.bar.update(self.task, total=reader.total or None, completed=reader.done,
+                            lines=f"{summary.lines:,}", failed=f"{summary.failed:,}",
+                            rate=f"{summary.lines / seconds:,.0f}")
+            self.bar.refresh()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def close(self) -> None:
+        """Take the bar off the screen."""
+        try:
+            self.bar.stop()
         except (OSError, ValueError, AttributeError):
             pass
 
 
-def _clear(shown: bool) -> None:
-    if shown:
-        try:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
+def _clear(progress: _Progress | None) -> None:
+    if progress is not None:
+        progress.close()
