@@ -1,30 +1,47 @@
 """dmst benchmarks: every figure is a ratio against a baseline measured in the same run.
 
-    python benchmarks/run.py            # the table
-    python benchmarks/run.py --json     # one JSON object
-    python benchmarks/run.py --quick    # fewer repetitions (a smoke run)
+    python benchmarks/run.py            # the table (a few minutes)
+    python benchmarks/run.py --json     # one JSON object with every figure
+    python benchmarks/run.py --quick    # smaller samples: a smoke run, not figures to quote
 
-Measures: (1) one warm evaluation through the library (full cited result) against a naive
-pure-Python fixpoint over the same rule data (the reference evaluator), median and p99; (2) batch
-throughput of ``dmst batch`` on generated scenarios against the floor of only parsing the input
-and writing the same output bytes, and the batch's peak memory at two sizes; (3) cold start of
-``dmst evaluate`` against ``python -c "import pydantic, typer"``; (4) how the cost grows with the
-number of facts given and with the size of the rulebook (a synthetic rulebook of 4x the rules).
+The headline is the **distinct-case mix**: every case different (every fact the rules read is
+drawn, a random part of them left unknown: ``scenarios.generate``), so that no cache helps.
+Figures on the **repeated-case mix** (the same few cases again and again, which the engine's plan
+cache serves) are given beside it, named as such.
+
+1. New case: the full cited result of a case never seen (``Engine.result_json``, cache off)
+   against the reference evaluator's firings alone on the same case (``evaluate_reference``: one
+   pure-Python pass over the rules in level order, both modes, no result). Per-stage CPU times
+   say where the time goes: reading facts, the durable_rules session, planning the result,
+   filling it in and writing its JSON.
+2. Batch: ``dmst batch`` on distinct cases, full and lean forms, ``--jobs 1`` and ``--jobs 2``,
+   against a floor process that only parses each input line and writes the same output bytes.
+3. Cold start: ``dmst evaluate``, ``dmst --help``, ``dmst schema`` and ``dmst rules`` against
+   ``python -c "from pydantic import BaseModel; import typer"``.
+4. Growth: a new case on synthetic rulebooks 2x, 4x and 6x the shipped one (7x and more are
+   refused when the engine is made: durable_rules' alpha stack) against the shipped one; cases
+   of 1, 5 and 20 accused-victim pairs against single scenarios; a case of five accused and three
+   victims against its fifteen pairs evaluated one by one.
+5. The largest accepted scenario file: read and evaluated, against libyaml parsing it alone.
+
+CPU time (``time.process_time``) is used in-process, so that other load on the machine counts
+less; subprocess figures are wall time (medians).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,106 +49,98 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from dmst import Engine, Scenario, load_rulebook  # noqa: E402
-from dmst.engine.reference import evaluate_reference  # noqa: E402
-from dmst.facts.paths import flatten  # noqa: E402
-from scenarios import full_scenario, generate, with_known  # noqa: E402
+from dmst.engine._engine import Engine, as_case  # noqa: E402 - after the path to the helpers
+from dmst.engine._reference import evaluate_reference  # noqa: E402
+from dmst.facts.load import case_from_data  # noqa: E402
+from dmst.rules import load_rulebook  # noqa: E402
+from scenarios import generate, generate_case  # noqa: E402
 from synthetic import write_scaled_rulebook  # noqa: E402
 
+Row = tuple[str, str, str, str, str]
 
-def _timings(fn: Any, items: list[Any], repeat: int) -> list[float]:
+
+def _cpu_each(fn: Callable[[Any], Any], items: list[Any]) -> list[float]:
+    """CPU milliseconds of ``fn(item)`` for each item."""
     out = []
-    for _ in range(repeat):
-        for item in items:
-            start = time.perf_counter_ns()
-            fn(item)
-            out.append((time.perf_counter_ns() - start) / 1e6)
+    for item in items:
+        start = time.process_time()
+        fn(item)
+        out.append((time.process_time() - start) * 1e3)
     return out
 
 
-def _stats(ms: list[float]) -> dict[str, float]:
-    ms = sorted(ms)
-    return {"median_ms": round(statistics.median(ms), 4),
-            "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 4)}
+def _cpu_total(fn: Callable[[Any], Any], items: list[Any]) -> float:
+    """CPU milliseconds per item of ``fn`` over all items (finer than per-item timing)."""
+    start = time.process_time()
+    for item in items:
+        fn(item)
+    return (time.process_time() - start) * 1e3 / len(items)
 
 
-def bench_single(count: int, repeat: int) -> dict[str, Any]:
-    """One scenario at a time, on varied scenarios: a warm evaluation (the engine has seen the
-    scenario's legal signature, so the rule network is skipped and the cited result is filled
-    in), and an evaluation of a signature the engine has not seen (the rule network runs), each
-    against the naive fixpoint of the same rules (firings only, no result)."""
-    scenarios = [Scenario.model_validate(d["facts"]) for d in generate(count, seed=11)]
-    engine = Engine()
-    uncached = Engine(cache_size=0)
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _distinct(count: int, seed: int) -> list[Any]:
+    return [case_from_data(d) for d in generate(count, seed=seed)]
+
+
+# --- 1. a new case -----------------------------------------------------------------------------
+
+
+def bench_new_case(count: int) -> dict[str, Any]:
+    """The full result of cases never seen, against the reference evaluator's firings alone."""
+    engine = Engine(cache_size=0)
     rulebook = engine.rulebook
-    naive: list[float] = []
-    warm: list[float] = []
-    for s in scenarios:
-        engine.evaluate(s)  # the engine now knows this signature
-        warm += _timings(engine.evaluate, [s], repeat)
-        naive += _timings(lambda x: evaluate_reference(rulebook, flatten(x)), [s], repeat)
-    cold_signature = _stats(_timings(uncached.evaluate, scenarios, 1))
-    n, w = _stats(naive), _stats(warm)
+    files = _distinct(count + 20, seed=11)
+    for f in files[:20]:  # warm-up: imports, first allocations
+        engine.result_json(f)
+    files = files[20:]
+    models = [as_case(f) for f in files]
+    prepared = [engine.prepare(m) for m in models]
+    reference = _cpu_total(lambda p: evaluate_reference(rulebook, p), prepared)
+    full = _cpu_total(engine.result_json, files)
+    lean = _cpu_total(engine.lean_json, files)
+    # the stages of the full result, each over every case
+    stage_prepare = _cpu_total(engine.prepare, models)
+    firings = [engine.firings(p) for p in prepared]
+    stage_durable = _cpu_total(engine.firings, prepared)
+    planner = engine._planner
+    plans = [planner.plan(p, f) for p, f in zip(prepared, firings, strict=True)]
+    stage_plan = _cpu_total(lambda pf: planner.plan(*pf), list(zip(prepared, firings,
+                                                                   strict=True)))
+    results = [engine.pair_result(p, pl, 0, shared=True) for p, pl in zip(prepared, plans,
+                                                                         strict=True)]
+    stage_fill = _cpu_total(lambda pp: engine.pair_result(pp[0], pp[1], 0, shared=True),
+                            list(zip(prepared, plans, strict=True)))
+    stage_json = _cpu_total(lambda r: r.model_dump_json(), results)
+    warm_engine = Engine()
+    repeated = files[:20]
+    for f in repeated:
+        warm_engine.result_json(f)
+    warm = _cpu_total(warm_engine.result_json, repeated * 10)
+    sizes = [len(engine.result_json(f)) for f in files[:100]]
+    lean_sizes = [len(engine.lean_json(f)) for f in files[:100]]
     return {
-        "scenarios": count,
-        "naive_fixpoint": n,
-        "engine_warm": w,
-        "engine_new_signature": cold_signature,
-        "ratio_warm_median": round(w["median_ms"] / n["median_ms"], 3),
-        "ratio_warm_p99": round(w["p99_ms"] / n["p99_ms"], 3),
-        "ratio_new_signature_median": round(cold_signature["median_ms"] / n["median_ms"], 3),
+        "cases": len(files),
+        "reference_firings_ms": round(reference, 3),
+        "full_result_ms": round(full, 3),
+        "lean_result_ms": round(lean, 3),
+        "ratio_full_to_reference": round(full / reference, 2),
+        "ratio_lean_to_reference": round(lean / reference, 2),
+        "stages_ms": {"read facts": round(stage_prepare, 3),
+                      "durable_rules session": round(stage_durable, 3),
+                      "plan the result": round(stage_plan, 3),
+                      "fill in the facts": round(stage_fill, 3),
+                      "write JSON": round(stage_json, 3)},
+        "repeated_mix_full_result_ms": round(warm, 3),
+        "ratio_repeated_to_reference": round(warm / reference, 2),
+        "result_kib": round(statistics.mean(sizes) / 1024, 1),
+        "lean_result_kib": round(statistics.mean(lean_sizes) / 1024, 1),
     }
 
 
-def _batch_input(path: Path, lines: int, seed: int) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for doc in _batch_docs(lines, seed):
-            out.write(json.dumps(doc) + "\n")
-
-
-def _batch_docs(lines: int, seed: int) -> list[dict[str, Any]]:
-    """Case-management traffic: most lines are variations of the example cases (other ages on
-    the same side of every threshold, other dates, other irrelevant facts), some are new."""
-    import yaml
-
-    rng = random.Random(seed)
-    templates = [yaml.safe_load(p.read_text(encoding="utf-8"))["facts"]
-                 for p in sorted((ROOT / "examples").glob("*.yaml"))]
-    docs = []
-    fresh = generate(max(1, lines // 20), seed=seed)
-    for i in range(lines):
-        if i % 20 == 0:
-            docs.append(fresh[i // 20])
-            continue
-        facts = json.loads(json.dumps(templates[rng.randrange(len(templates))], default=str))
-        victim = facts.setdefault("victim", {})
-        victim["willing"] = rng.random() < 0.5
-        victim["force_fraud_or_coercion"] = rng.random() < 0.5
-        age = victim.get("age")
-        if isinstance(age, int):
-            ceiling = victim.get("age_at_testimony", 40)
-            band = [a for a in range(10, 40) if (a < 14) == (age < 14)
-                    and (a < 18) == (age < 18) and a <= ceiling]
-            victim["age"] = rng.choice(band)
-        docs.append({"title": f"case {i}", "facts": facts})
-    return docs
-
-
-def _run_measured(cmd: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak resident memory (KiB) of a subprocess.
-
-    The peak is taken by GNU time where it is installed: a child forked from this (large)
-    process would otherwise be charged with this process's memory until it execs."""
-    timer = shutil.which("time", path="/usr/bin:/bin")
-    start = time.perf_counter()
-    if timer:
-        proc = subprocess.run([timer, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        seconds = time.perf_counter() - start
-        return seconds, proc.returncode, int(proc.stderr.strip().splitlines()[-1])
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    return time.perf_counter() - start, os.waitstatus_to_exitcode(status), usage.ru_maxrss
+# --- 2. batch ------------------------------------------------------------------------------------
 
 
 _FLOOR = """
@@ -146,136 +155,261 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], encoding="utf
 
 def _scratch() -> str | None:
     """A memory-backed folder for the batch files where there is one, so that the figures
-    measure dmst and not the disk (results are large: every conclusion carries its quotes)."""
+    measure dmst and not the disk."""
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-def bench_batch(lines: int, big: int | None) -> dict[str, Any]:
-    """``dmst batch`` throughput and peak memory against the parse-and-write floor."""
+def _wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def _dmst() -> list[str]:
+    script = Path(sys.executable).with_name("dmst")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dmst"]
+
+
+def bench_batch(lines: int) -> dict[str, Any]:
+    """``dmst batch`` on distinct cases (full, lean; one and two workers) and on the repeated
+    mix, against the parse-and-write floor of the same output."""
     with tempfile.TemporaryDirectory(dir=_scratch()) as tmp:
         t = Path(tmp)
-        src, out, floor_out = t / "in.jsonl", t / "out.jsonl", t / "floor.jsonl"
-        _batch_input(src, lines, seed=3)
-        cmd = [sys.executable, "-m", "dmst", "batch", str(src), "-o", str(out)]
-        seconds, code, rss = _run_measured(cmd)
-        if not out.exists():
-            return {"error": f"dmst batch did not run (exit {code})"}
-        out_lines = sum(1 for _ in out.open(encoding="utf-8"))
-        floor_s, _, floor_rss = _run_measured(
-            [sys.executable, "-c", _FLOOR, str(src), str(out), str(floor_out)])
-        result: dict[str, Any] = {
-            "scratch": _scratch() or tempfile.gettempdir(),
-            "output_mib": round(out.stat().st_size / 2**20, 1),
-            "lines": lines,
-            "output_lines": out_lines,
-            "exit_code": code,
-            "seconds": round(seconds, 3),
-            "scenarios_per_second": round(lines / seconds),
-            "floor_seconds": round(floor_s, 3),
-            "ratio_to_floor": round(seconds / floor_s, 2),
-            "peak_rss_mib": round(rss / 1024, 1),
+        distinct, repeated = t / "distinct.jsonl", t / "repeated.jsonl"
+        distinct.write_text("".join(json.dumps(d) + "\n" for d in generate(lines, seed=3)),
+                            encoding="utf-8")
+        few = generate(20, seed=4)
+        repeated.write_text("".join(json.dumps(few[i % 20]) + "\n" for i in range(lines)),
+                            encoding="utf-8")
+        out: dict[str, Any] = {"lines": lines, "scratch": _scratch() or tempfile.gettempdir()}
+        runs = {
+            "distinct_full_jobs1": (distinct, ["--jobs", "1"]),
+            "distinct_full_jobs2": (distinct, ["--jobs", "2"]),
+            "distinct_lean_jobs1": (distinct, ["--jobs", "1", "--form", "lean"]),
+            "distinct_lean_jobs2": (distinct, ["--jobs", "2", "--form", "lean"]),
+            "repeated_full_jobs1": (repeated, ["--jobs", "1"]),
         }
-        if big:
-            _batch_input(src, big, seed=5)
-            big_s, _, big_rss = _run_measured(cmd)
-            result.update({
-                "big_lines": big,
-                "big_scenarios_per_second": round(big / big_s),
-                "big_peak_rss_mib": round(big_rss / 1024, 1),
-            })
-        return result
+        for name, (source, flags) in runs.items():
+            target = t / f"{name}.jsonl"
+            seconds = _wall([*_dmst(), "batch", str(source), "-o", str(target), *flags])
+            floor = _wall([sys.executable, "-c", _FLOOR, str(source), str(target),
+                           str(t / "floor.jsonl")])
+            out[name] = {"seconds": round(seconds, 2), "lines_per_second": round(lines / seconds),
+                         "output_mib": round(target.stat().st_size / 2**20, 1),
+                         "floor_seconds": round(floor, 2),
+                         "ratio_to_floor": round(seconds / floor, 1)}
+        out["jobs2_speedup_full"] = round(out["distinct_full_jobs1"]["seconds"]
+                                          / out["distinct_full_jobs2"]["seconds"], 2)
+        out["jobs2_speedup_lean"] = round(out["distinct_lean_jobs1"]["seconds"]
+                                          / out["distinct_lean_jobs2"]["seconds"], 2)
+        out["lean_size_ratio"] = round(out["distinct_full_jobs1"]["output_mib"]
+                                       / max(out["distinct_lean_jobs1"]["output_mib"], 0.1), 1)
+        return out
+
+
+# --- 3. cold start -------------------------------------------------------------------------------
 
 
 def bench_cold_start(repeat: int) -> dict[str, Any]:
-    """Wall time of a whole `dmst evaluate` process against importing pydantic and typer."""
-    example = sorted((ROOT / "examples").glob("*.yaml"))[0]
-    dmst_cmd = [str(Path(sys.executable).with_name("dmst")), "evaluate", str(example),
-                "--format", "json"]
-    floor_cmd = [sys.executable, "-c", "import pydantic, typer"]
+    """Whole processes against importing pydantic's BaseModel and typer (the import floor)."""
+    example = ROOT / "examples" / "trafficker-pimp-15.yaml"
+    floor_cmd = [sys.executable, "-c", "from pydantic import BaseModel; import typer"]
+    commands = {
+        "dmst evaluate": [*_dmst(), "evaluate", str(example), "--format", "json"],
+        "dmst --help": [*_dmst(), "--help"],
+        "dmst schema": [*_dmst(), "schema"],
+        "dmst rules": [*_dmst(), "rules"],
+    }
 
     def median(cmd: list[str]) -> float:
-        runs = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-            runs.append(time.perf_counter() - start)
-        return statistics.median(runs) * 1000
+        _wall(cmd)
+        return _median([_wall(cmd) for _ in range(repeat)]) * 1e3
 
-    median(dmst_cmd)  # let the file cache settle
-    cli, floor = median(dmst_cmd), median(floor_cmd)
-    return {"dmst_evaluate_ms": round(cli, 1), "import_floor_ms": round(floor, 1),
-            "ratio": round(cli / floor, 2)}
+    floor = median(floor_cmd)
+    out: dict[str, Any] = {"import_floor_ms": round(floor, 1)}
+    for name, cmd in commands.items():
+        ms = median(cmd)
+        out[name] = {"ms": round(ms, 1), "ratio": round(ms / floor, 2)}
+    return out
 
 
-def bench_scaling(count: int) -> dict[str, Any]:
-    """Cost of a new-signature evaluation as the facts given grow, and with a 4x rulebook."""
-    rng = random.Random(5)
-    fulls = [full_scenario(rng) for _ in range(count)]
-    engine = Engine(cache_size=0)
-    by_facts = {}
-    for known in (0, 5, 10, 20, len(fulls[0])):
-        scenarios = [Scenario.model_validate(with_known(f, rng, known)) for f in fulls]
-        by_facts[str(known)] = _stats(_timings(engine.evaluate, scenarios, 1))["median_ms"]
+# --- 4. growth ----------------------------------------------------------------------------------
+
+
+def bench_growth(count: int) -> dict[str, Any]:
+    """A new case on bigger rulebooks, and cases of more pairs."""
+    files = _distinct(count, seed=21)
+    out: dict[str, Any] = {"rulebook": {}, "case": {}}
+    base = None
     with tempfile.TemporaryDirectory() as tmp:
-        big = load_rulebook(write_scaled_rulebook(Path(tmp) / "rules", 4))
-    base_rules = len(engine.rulebook.rules)
-    scenarios = [Scenario.model_validate(with_known(f, rng, 20)) for f in fulls]
-    one = _stats(_timings(engine.evaluate, scenarios, 1))["median_ms"]
-    four = _stats(_timings(Engine(big, cache_size=0).evaluate, scenarios, 1))["median_ms"]
-    return {
-        "median_ms_by_facts_given": by_facts,
-        "rules": {"1x": base_rules, "4x": len(big.rules)},
-        "median_ms_by_rulebook": {"1x": one, "4x": four},
-        "ratio_4x_to_1x": round(four / one, 2),
-    }
+        for factor in (1, 2, 4, 6):
+            rulebook = load_rulebook(write_scaled_rulebook(Path(tmp) / f"x{factor}", factor)) \
+                if factor > 1 else load_rulebook()
+            engine = Engine(rulebook, cache_size=0)
+            for f in files[:5]:
+                engine.result_json(f)
+            ms = _cpu_total(engine.result_json, files)
+            base = ms if base is None else base
+            out["rulebook"][f"{factor}x"] = {"rules": len(rulebook.rules), "ms": round(ms, 3),
+                                             "ratio": round(ms / base, 2)}
+            del engine
+            gc.collect()
+        refused = None
+        try:
+            Engine(load_rulebook(write_scaled_rulebook(Path(tmp) / "x7", 7)), cache_size=0)
+        except Exception as exc:  # the refusal is the figure
+            refused = f"{type(exc).__name__}: {str(exc)[:160]}"
+        out["rulebook"]["7x"] = {"refused": refused}
+    engine = Engine(cache_size=0)
+    rng = random.Random(8)
+    single = _cpu_total(engine.result_json, files)
+    for pairs, (accused, victims) in ((1, (1, 1)), (5, (5, 1)), (20, (5, 4))):
+        cases = [case_from_data(generate_case(rng, accused, victims))
+                 for _ in range(max(3, count // (4 * pairs)))]
+        ms = _cpu_total(engine.result_json, cases)
+        out["case"][f"{pairs} pairs"] = {"ms": round(ms, 3), "per_pair_ms": round(ms / pairs, 3),
+                                         "ratio_per_pair_to_single": round(ms / pairs / single,
+                                                                            2)}
+    # five accused, three victims: the case, against its fifteen pairs one by one
+    cases = [case_from_data(generate_case(rng, 5, 3)) for _ in range(max(3, count // 40))]
+    whole = _cpu_total(engine.result_json, cases)
+    singles = []
+    for c in cases:
+        singles.append(sum(_cpu_each(engine.result_json, [case_from_data({"facts": _pair(c, k)})
+                                                          for k in range(15)])))
+    out["case"]["5 accused x 3 victims"] = {
+        "case_ms": round(whole, 2), "fifteen_singles_ms": round(_median(singles), 2),
+        "ratio": round(whole / _median(singles), 2)}
+    return out
+
+
+def _pair(case_file: Any, k: int) -> dict[str, Any]:
+    """Pair ``k`` of a case as a single scenario (its victim's and accused's facts)."""
+    facts = case_file.facts
+    victim = facts.victims[k % len(facts.victims)]
+    accused = facts.accused[k // len(facts.victims)]
+    v = victim.model_dump(mode="json", exclude_none=True, exclude={"id", "compensation"})
+    a = accused.model_dump(mode="json", exclude_none=True, exclude={"id", "victims"})
+    return {"victim": v, "accused": a,
+            "investigation": facts.investigation.model_dump(mode="json", exclude_none=True)}
+
+
+# --- 5. the largest input ------------------------------------------------------------------------
+
+
+def bench_largest_input(repeat: int) -> dict[str, Any]:
+    """Reading and evaluating the largest scenario file dmst accepts, against libyaml parsing
+    the same text."""
+    import yaml
+
+    from dmst.facts.load import MAX_FILE_BYTES, parse_case
+    from dmst.facts.paths import nest
+
+    engine = Engine(cache_size=0)
+    facts = nest({p: True for p, s in engine.rulebook.facts.items() if s.kind == "bool"})
+    doc: dict[str, Any] = {"title": "t" * 1_000, "facts": facts}
+    size = len(yaml.safe_dump(doc, width=10**9))
+    doc["narrative"] = ("The child was moved between motels. " * 30_000)[:MAX_FILE_BYTES - size
+                                                                           - 200]
+    text = yaml.safe_dump(doc, width=10**9)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    read = _median(_cpu_each(lambda t: engine.evaluate_file(parse_case(t)), [text] * repeat))
+    floor = _median(_cpu_each(lambda t: yaml.compose(t, Loader=loader), [text] * repeat))
+    return {"bytes": len(text.encode()), "ms": round(read, 1), "libyaml_compose_ms": round(floor, 1),
+            "ratio": round(read / floor, 2)}
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _machine() -> dict[str, Any]:
+    from dmst._version import DURABLE_RULES_VERSION, __version__
+
+    return {"cores": os.cpu_count(), "machine": platform.machine(),
+            "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "dmst": __version__,
+            "durable_rules": DURABLE_RULES_VERSION, "rules": len(load_rulebook().rules),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _table(r: dict[str, Any]) -> str:
+    n, b, c, g, big = (r.get(k, {}) for k in ("new_case", "batch", "cold_start", "growth",
+                                              "largest_input"))
+    rows: list[Row] = []
+    if n:
+        rows.append(("new case, full cited result (distinct mix)", f"{n['full_result_ms']} ms",
+                     "reference firings only", f"{n['reference_firings_ms']} ms",
+                     f"**{n['ratio_full_to_reference']}**"))
+        rows.append(("new case, lean result (distinct mix)", f"{n['lean_result_ms']} ms",
+                     "reference firings only", f"{n['reference_firings_ms']} ms",
+                     f"{n['ratio_lean_to_reference']}"))
+        rows.append(("full result, repeated mix (plan cached)",
+                     f"{n['repeated_mix_full_result_ms']} ms", "reference firings only",
+                     f"{n['reference_firings_ms']} ms", f"{n['ratio_repeated_to_reference']}"))
+    for key, label in (("distinct_full_jobs1", "batch, distinct mix, full, --jobs 1"),
+                       ("distinct_full_jobs2", "batch, distinct mix, full, --jobs 2"),
+                       ("distinct_lean_jobs1", "batch, distinct mix, lean, --jobs 1"),
+                       ("distinct_lean_jobs2", "batch, distinct mix, lean, --jobs 2"),
+                       ("repeated_full_jobs1", "batch, repeated mix, full, --jobs 1")):
+        if key in b:
+            x = b[key]
+            rows.append((label, f"{x['lines_per_second']:,} lines/s ({x['output_mib']} MiB)",
+                         "parse + write floor", f"{x['floor_seconds']} s", f"{x['ratio_to_floor']}"))
+    if b:
+        rows.append(("--jobs 2 against --jobs 1, full / lean", f"{b['jobs2_speedup_full']}x / "
+                     f"{b['jobs2_speedup_lean']}x", "", "", ""))
+    for name in ("dmst evaluate", "dmst --help", "dmst schema", "dmst rules"):
+        if name in c:
+            rows.append((f"cold start, {name}", f"{c[name]['ms']} ms", "import floor",
+                         f"{c['import_floor_ms']} ms", f"{c[name]['ratio']}"))
+    for factor, x in g.get("rulebook", {}).items():
+        if "ms" in x:
+            rows.append((f"new case, rulebook {factor} ({x['rules']} rules)", f"{x['ms']} ms",
+                         "shipped rulebook", "", f"{x['ratio']}"))
+        else:
+            rows.append((f"rulebook {factor}", "refused when the engine is made", "", "", ""))
+    for name, x in g.get("case", {}).items():
+        if "per_pair_ms" in x:
+            rows.append((f"case of {name}, per pair", f"{x['per_pair_ms']} ms",
+                         "single scenario", "", f"{x['ratio_per_pair_to_single']}"))
+        else:
+            rows.append((f"case of {name}", f"{x['case_ms']} ms", "its 15 pairs one by one",
+                         f"{x['fifteen_singles_ms']} ms", f"{x['ratio']}"))
+    if big:
+        rows.append((f"largest scenario file ({big['bytes']:,} bytes), read and evaluated",
+                     f"{big['ms']} ms", "libyaml parse", f"{big['libyaml_compose_ms']} ms",
+                     f"{big['ratio']}"))
+    head = "| measure | dmst | baseline | baseline figure | ratio |\n|---|---|---|---|---|\n"
+    return head + "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--quick", action="store_true", help="smaller samples (a smoke run)")
+    parser.add_argument("--only", choices=["new_case", "batch", "cold_start", "growth",
+                                           "largest_input"], action="append",
+                        help="run only these parts (repeatable)")
     args = parser.parse_args()
-    q = args.quick
-    results = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count()},
-        "single": bench_single(300 if q else 2000, 1 if q else 3),
-        "batch": bench_batch(20_000, None if q else 100_000),
-        "cold_start": bench_cold_start(5 if q else 15),
-        "scaling": bench_scaling(100 if q else 400),
+    quick = args.quick
+    parts: dict[str, Callable[[], dict[str, Any]]] = {
+        "new_case": lambda: bench_new_case(60 if quick else 600),
+        "batch": lambda: bench_batch(300 if quick else 4000),
+        "cold_start": lambda: bench_cold_start(3 if quick else 9),
+        "growth": lambda: bench_growth(30 if quick else 200),
+        "largest_input": lambda: bench_largest_input(3 if quick else 9),
     }
+    report: dict[str, Any] = {"machine": _machine(), "quick": quick}
+    for name, run in parts.items():
+        if args.only and name not in args.only:
+            continue
+        report[name] = run()
+    report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
-        print(json.dumps(results, indent=2))
-        return
-    s, b, c, g = results["single"], results["batch"], results["cold_start"], results["scaling"]
-    rows = [
-        ("warm evaluation (seen signature), median (ms)", s["engine_warm"]["median_ms"],
-         s["naive_fixpoint"]["median_ms"], s["ratio_warm_median"]),
-        ("warm evaluation (seen signature), p99 (ms)", s["engine_warm"]["p99_ms"],
-         s["naive_fixpoint"]["p99_ms"],
-         s["ratio_warm_p99"]),
-        ("new-signature evaluation, median (ms)", s["engine_new_signature"]["median_ms"],
-         s["naive_fixpoint"]["median_ms"], s["ratio_new_signature_median"]),
-    ]
-    if "error" not in b:
-        rows.append(("batch of 20,000 lines (s)", b["seconds"], b["floor_seconds"],
-                     b["ratio_to_floor"]))
-    rows.append(("cold start of dmst evaluate (ms)", c["dmst_evaluate_ms"], c["import_floor_ms"],
-                 c["ratio"]))
-    rows.append(("4x rulebook, new signature, median (ms)", g["median_ms_by_rulebook"]["4x"],
-                 g["median_ms_by_rulebook"]["1x"], g["ratio_4x_to_1x"]))
-    print(f"{'measure':46} {'dmst':>10} {'baseline':>10} {'ratio':>7}")
-    for name, a, base, ratio in rows:
-        print(f"{name:46} {a:>10} {base:>10} {ratio:>7}")
-    if "error" in b:
-        print(f"batch: {b['error']}")
+        print(json.dumps(report, indent=2))
     else:
-        print(f"batch: {b['scenarios_per_second']:,} scenarios/s, peak {b['peak_rss_mib']} MiB"
-              + (f"; {b['big_lines']:,} lines: {b['big_scenarios_per_second']:,}/s, peak "
-                 f"{b['big_peak_rss_mib']} MiB" if "big_lines" in b else ""))
-    print("new-signature median (ms) by facts given:", g["median_ms_by_facts_given"])
-    print(f"machine: {results['machine']}")
+        print(json.dumps(report["machine"]))
+        print(_table(report))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from dmst.errors import FactError
+from dmst.facts._flips import FLIP_FACTS
 from dmst.facts.model import AgeRange, Scenario
 
 __all__ = [
@@ -130,16 +131,6 @@ def _walk(model: type[BaseModel], prefix: str) -> dict[str, FactSpec]:
 #: Every fact a scenario can give, by path.
 FACTS: dict[str, FactSpec] = _walk(Scenario, "")
 
-#: The facts the what-if (``dmst flips``) changes by default: the victim's age and age at testimony
-#: across every threshold the rules compare them with, and the true/false facts that most often
-#: turn a case.
-FLIP_FACTS: tuple[str, ...] = (
-    "victim.age",
-    "victim.age_at_testimony",
-    "investigation.decoy",
-    "accused.conduct.used_internet",
-    "victim.third_party_control",
-)
 
 
 def months_between(start: _dt.date, end: _dt.date) -> float:

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dmst.rules._kinds import Kind
+
 __all__ = [
     "AllCondition",
     "AnyCondition",
@@ -49,19 +51,6 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Kind(str, Enum):
-    """What a conclusion is about. ``status`` is a derived fact about the victim."""
-
-    CHARGE = "charge"
-    SENTENCING = "sentencing"
-    CONSEQUENCE = "consequence"
-    DEFENSE_BARRED = "defense_barred"
-    PROTECTION = "protection"
-    INVESTIGATION = "investigation"
-    GAP = "gap"
-    STATUS = "status"
 
 
 class Certainty(str, Enum):

@@ -9,7 +9,7 @@ import typer
 
 from dmst.cli._common import Command, Format, app, emit, engine, handle_errors, read_case
 from dmst.cli.evaluate import FILE_HELP, STRICT_HELP
-from dmst.facts.paths import FLIP_FACTS
+from dmst.facts._flips import FLIP_FACTS
 
 _FORMAT_HELP = "Output format."
 _ACCUSED_HELP = "In a case of several people: the accused of the pair to look at."

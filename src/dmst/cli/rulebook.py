@@ -6,8 +6,8 @@ import json
 
 import typer
 
-from dmst.cli._common import Command, Format, app, handle_errors
-from dmst.rules import Kind
+from dmst.cli._common import Command, Format, app, engine, handle_errors
+from dmst.rules._kinds import Kind
 
 
 def _rulebook():  # type: ignore[no-untyped-def]
@@ -72,11 +72,14 @@ def check(
     """Check the rulebook and its coverage of the source; exit 1 if a sentence is uncovered.
 
     Loading checks every quote, figure, fact, parameter and reference, and that no result can
-    give and deny one topic; a rulebook failing any is refused with the problems named."""
+    give and deny one topic; a rulebook failing any is refused with the problems named. The
+    rulebook is then compiled and tried on the cases that reach the most conditions at once, so
+    that one too large for the rule engine is refused here."""
     with handle_errors():
         from dmst.rules._coverage import coverage
 
         rulebook = _rulebook()
+        engine().check_capacity()
         report = coverage(rulebook)
         data = report.to_dict()
         if format is Format.json:
@@ -87,7 +90,8 @@ def check(
             typer.echo(
                 f"Rulebook OK: {data['rules']} rules; every quote found in the source; every "
                 f"figure in its quote; {len(rulebook.meta.parameters)} parameters checked "
-                "against their quotes; no result can give and deny one topic.\n"
+                "against their quotes; no result can give and deny one topic; within the rule "
+                "engine's capacity.\n"
                 f"Source coverage: {cov['total']} sentences and headings, {cov['cited']} cited by "
                 f"rules, {cov['context_only']} context only, {len(cov['uncovered'])} uncovered."
             )
