@@ -116,6 +116,8 @@ class _Alt:
     weighed: tuple[bool, ...]
     scope: tuple[bool, ...]
     paths: tuple[str, ...]
+    #: Whether a conclusion atom of the alternative is its scope.
+    scoped: bool
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ class Planner:
                     scope=tuple(isinstance(a, MatchAtom) and a.scope
                                 for a in alt if not isinstance(a, FactAtom)),
                     paths=tuple(sorted({a.path for a in alt if isinstance(a, FactAtom)})),
+                    scoped=any(isinstance(a, MatchAtom) and a.scope for a in alt),
                 )
                 for alt in r.alternatives
             )
@@ -395,9 +398,10 @@ class PairView:
         shown = (definite_silent if status is Status.SOURCE_SILENT
                  else [f for f in fired_all if f.mode is POSSIBLE])
         rules = tuple(sorted({f.rule for f in shown}))
+        alts = self.p.alts
         applies_to = sorted({
-            m for f in shown
-            for (m, _), scope in zip(f.matched, self.p.alts[f.rule][f.alternative].scope, strict=True)
+            m for f in shown if alts[f.rule][f.alternative].scoped
+            for (m, _), scope in zip(f.matched, alts[f.rule][f.alternative].scope, strict=True)
             if scope
         })
         notes = [self.rb.by_id[r].rule.note for r in rules if self.rb.by_id[r].rule.note]

@@ -50,27 +50,31 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+#: For each result model: the plain defaults of its optional fields, and the factories of the
+#: others (called for each instance, so that no two share a list).
+_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
-def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
     found = _DEFAULTS.get(cls)
     if found is None:
-        found = _DEFAULTS[cls] = {
-            name: (info.default_factory if info.default_factory is not None else info.default)
-            for name, info in cls.model_fields.items() if not info.is_required()
-        }
+        optional = {n: i for n, i in cls.model_fields.items() if not i.is_required()}
+        found = _DEFAULTS[cls] = (
+            {n: i.default for n, i in optional.items() if i.default_factory is None},
+            tuple((n, i.default_factory) for n, i in optional.items()
+                  if i.default_factory is not None),
+        )
     return found
 
 
 def construct(cls: type[_M], **fields: Any) -> _M:
     """An instance of a result model from fields the engine built (no validation): the fast
     path of :meth:`BaseModel.model_construct`. A field left out takes its default."""
-    values: dict[str, Any] = {}
-    for name, default in _defaults(cls).items():
+    plain, factories = _defaults(cls)
+    values = {**plain, **fields}
+    for name, factory in factories:
         if name not in fields:
-            values[name] = default() if callable(default) else default
-    values.update(fields)
+            values[name] = factory()
     item = cls.__new__(cls)
     object.__setattr__(item, "__dict__", values)
     object.__setattr__(item, "__pydantic_fields_set__", set(fields))
