@@ -272,7 +272,7 @@ class Engine:
         shown = {p: v for p, v in effective.items()
                  if p in pair.given or p in self.rulebook.meta.computed}
         deadlines = self.deadlines(effective.get("dates.offense"))
-        read = [p.effective for p in prepared.pairs]
+        read = ([p.effective for p in prepared.pairs], [p.accused for p in prepared.pairs])
         copy = replace if shared else copy_with
         return construct(
             Result,
@@ -441,12 +441,12 @@ def _plan_bytes(plan: Plan) -> int:
     return entries * _ENTRY_BYTES + firings * _FIRING_BYTES
 
 
-def _filled(item: Any, templates: Any, facts: list[dict[str, Any]],
+def _filled(item: Any, templates: Any, read: tuple[list[dict[str, Any]], list[str | None]],
             deadlines: dict[str, list[Deadline]], copy: Any = copy_with) -> Any:
     if item.id in deadlines:
-        return copy(item, derivations=fill_derivations(templates, facts),
+        return copy(item, derivations=fill_derivations(templates, *read),
                     deadlines=deadlines[item.id])
-    return copy(item, derivations=fill_derivations(templates, facts))
+    return copy(item, derivations=fill_derivations(templates, *read))
 
 
 def _add_months(start: _dt.date, months: int) -> _dt.date:

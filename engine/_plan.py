@@ -60,9 +60,10 @@ KIND_ORDER = {k: i for i, k in enumerate(
 )}
 
 #: A derivation before its fact values: rule, alternative, certainty, fact paths, the
-#: conclusions relied on, the accused of the pair it came from (where that is another pair),
-#: and the index of the pair whose facts the rule read.
-DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], str | None, int]
+#: conclusions relied on, whether it came from another pair of the case, and the index of the
+#: pair whose facts the rule read. No name of a person is kept: a plan serves every case of
+#: the same signature, whoever its people are.
+DerivationT = tuple[str, int, Certainty, tuple[str, ...], tuple[str, ...], bool, int]
 
 
 class ReasonT(NamedTuple):
@@ -341,12 +342,10 @@ class PairView:
             matched_cert = [certainties[(DEFINITE, m, e)] for m, e in f.matched]
             cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed, strict=True) if w)])
             source = self._pair_index(f.entity)
-            accused = (self.prepared.pairs[source].accused
-                       if self.case and f.entity[0] == "p" and f.entity != self.pair_entity
-                       else None)
+            other = self.case and f.entity[0] == "p" and f.entity != self.pair_entity
             ids = tuple(m for m, _ in f.matched)
-            templates.setdefault((f.rule, f.alternative, ids, accused),
-                                 (f.rule, f.alternative, cert, alt.paths, ids, accused, source))
+            templates.setdefault((f.rule, f.alternative, ids, other and source),
+                                 (f.rule, f.alternative, cert, alt.paths, ids, other, source))
             own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
             for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):
                 if scope:
@@ -367,7 +366,7 @@ class PairView:
             else [],
             text=spec.text, citations=self.p.citations(fired), derivations=[],
         )
-        order = sorted(templates.values(), key=lambda t: (t[0], t[1], t[4], t[5] or ""))
+        order = sorted(templates.values(), key=lambda t: (t[0], t[1], t[4], t[5], t[6]))
         return item, tuple(order)
 
     def presumed_in(self, cid: str, entity: str) -> frozenset[str]:
@@ -547,15 +546,16 @@ class PairView:
         return None
 
 
-def fill_derivations(templates: tuple[DerivationT, ...], facts: list[dict[str, Any]]
-                     ) -> list[Derivation]:
+def fill_derivations(templates: tuple[DerivationT, ...], facts: list[dict[str, Any]],
+                     accused: list[str | None]) -> list[Derivation]:
     """The derivations of a conclusion, with the values the rules read (``facts``: the
-    effective facts of each pair of the case, by index)."""
+    effective facts of each pair of the case, by index; ``accused``: each pair's accused, named
+    where a derivation came from another pair)."""
     return [
         construct(Derivation, rule=rule, alternative=alt, certainty=cert,
                   facts={p: facts[k].get(p) for p in paths}, conclusions=list(ids),
-                  accused=accused)
-        for rule, alt, cert, paths, ids, accused, k in templates
+                  accused=accused[k] if other else None)
+        for rule, alt, cert, paths, ids, other, k in templates
     ]
 
 
