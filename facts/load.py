@@ -93,47 +93,37 @@ class Expect(BaseModel):
 ExpectedItem = str | dict[str, Expect]
 
 
-class PairExpected(BaseModel):
-    """What one pair of a case is expected to conclude."""
+class _Outcomes(BaseModel):
+    """The expected outcomes of one evaluation, by conclusion id."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conclusions: list[ExpectedItem] | None = Field(
+        None, description="Exactly the conclusions (and statuses) that apply, by id."
+    )
+    undetermined: list[ExpectedItem] | None = Field(
+        None, description="Exactly the conclusions left undetermined, by id."
+    )
+    not_applicable: list[str] | None = Field(
+        None, description="Exactly the conclusions listed as not applicable, by id."
+    )
+    absent: list[str] = Field(
+        default_factory=list,
+        description="Conclusions that must neither apply nor be undetermined.",
+    )
+
+
+class PairExpected(_Outcomes):
+    """What one pair of a case is expected to conclude."""
 
     accused: str | None = None
     victim: str
-    conclusions: list[ExpectedItem] | None = Field(
-        None, description="Exactly the conclusions (and statuses) that apply, by id."
-    )
-    undetermined: list[ExpectedItem] | None = Field(
-        None, description="Exactly the conclusions left undetermined, by id."
-    )
-    not_applicable: list[str] | None = Field(
-        None, description="Exactly the conclusions listed as not applicable, by id."
-    )
-    absent: list[str] = Field(
-        default_factory=list,
-        description="Conclusions that must neither apply nor be undetermined.",
-    )
 
 
-class Expected(BaseModel):
+class Expected(_Outcomes):
     """What a scenario is expected to conclude: the examples' golden expectations. For a case
     of several people, ``pairs`` states them pair by pair."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    conclusions: list[ExpectedItem] | None = Field(
-        None, description="Exactly the conclusions (and statuses) that apply, by id."
-    )
-    undetermined: list[ExpectedItem] | None = Field(
-        None, description="Exactly the conclusions left undetermined, by id."
-    )
-    not_applicable: list[str] | None = Field(
-        None, description="Exactly the conclusions listed as not applicable, by id."
-    )
-    absent: list[str] = Field(
-        default_factory=list,
-        description="Conclusions that must neither apply nor be undetermined.",
-    )
     presumptions: list[str] | None = Field(
         None, description="Exactly the facts presumed, by path."
     )
