@@ -83,6 +83,9 @@ class _Builder:
         self.titles = titles
         self.offenses = offenses or {}
         self.detailed = view != "all"
+        #: The charges that apply: a conclusion about only some of them names them, whatever
+        #: the view (two protections about different charges must not read as a contradiction).
+        self.charges: frozenset[str] = frozenset()
 
     def title_of(self, cid: str) -> str:
         return self.titles.get(cid, cid)
@@ -142,7 +145,8 @@ class _Builder:
             if words not in c.title.lower():
                 text += f" [{words}]"
         text += suffix(c.status)
-        if c.applies_to and self.detailed and c.kind is not Kind.STATUS:
+        if c.applies_to and c.kind is not Kind.STATUS and (
+                self.detailed or set(c.applies_to) != self.charges):
             text += " \u2014 for " + self.charge_names(c.applies_to)
         if c.on_conviction:
             text += " (no conviction given yet)"
@@ -300,6 +304,7 @@ def result_document(result: Result, *, view: View = "all", title: str | None = N
                     narrative: str | None = None, case_id: str | None = None) -> Document:
     """The report of one result (one accused, one victim) for ``view``."""
     b = _Builder(view, _titles(result), _offenses(result))
+    b.charges = frozenset(c.id for c in result.conclusions if c.kind is Kind.CHARGE)
     sections: list[Section] = [b.facts_section([("", result.facts)])]
     sections += b.caution_sections(result.warnings, result.presumptions)
     if view in ("all", "advocate") and result.statuses:
@@ -333,6 +338,8 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
     """The report of a case of several people for ``view``: by accused, then by victim."""
     b = _Builder(view, _titles(*(p.result for p in result.pairs)),
                  _offenses(*(p.result for p in result.pairs)))
+    b.charges = frozenset(c.id for p in result.pairs for c in p.result.conclusions
+                          if c.kind is Kind.CHARGE)
     people: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, str]] = set()
     for p in result.pairs:
