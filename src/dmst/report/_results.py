@@ -83,8 +83,9 @@ class _Builder:
         self.titles = titles
         self.offenses = offenses or {}
         self.detailed = view != "all"
-        #: The charges that apply: a conclusion about only some of them names them, whatever
-        #: the view (two protections about different charges must not read as a contradiction).
+        #: The charges that apply on their own facts (not those resting on other charges): a
+        #: conclusion about only some of them names them, whatever the view (two protections
+        #: about different charges must not read as a contradiction).
         self.charges: frozenset[str] = frozenset()
 
     def title_of(self, cid: str) -> str:
@@ -304,7 +305,8 @@ def result_document(result: Result, *, view: View = "all", title: str | None = N
                     narrative: str | None = None, case_id: str | None = None) -> Document:
     """The report of one result (one accused, one victim) for ``view``."""
     b = _Builder(view, _titles(result), _offenses(result))
-    b.charges = frozenset(c.id for c in result.conclusions if c.kind is Kind.CHARGE)
+    b.charges = frozenset(c.id for c in result.conclusions
+                          if c.kind is Kind.CHARGE and not c.applies_to)
     sections: list[Section] = [b.facts_section([("", result.facts)])]
     sections += b.caution_sections(result.warnings, result.presumptions)
     if view in ("all", "advocate") and result.statuses:
@@ -339,7 +341,7 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
     b = _Builder(view, _titles(*(p.result for p in result.pairs)),
                  _offenses(*(p.result for p in result.pairs)))
     b.charges = frozenset(c.id for p in result.pairs for c in p.result.conclusions
-                          if c.kind is Kind.CHARGE)
+                          if c.kind is Kind.CHARGE and not c.applies_to)
     people: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, str]] = set()
     for p in result.pairs:
