@@ -301,12 +301,17 @@ def _one_line(facts: dict[str, Any]) -> str:
     return f"Case: {who} and {victim}."
 
 
+def _own_charges(results: Iterable[Result]) -> frozenset[str]:
+    """The charges of these results that stand on their own facts (not on other charges)."""
+    return frozenset(c.id for r in results for c in r.conclusions
+                     if c.kind is Kind.CHARGE and not c.applies_to)
+
+
 def result_document(result: Result, *, view: View = "all", title: str | None = None,
                     narrative: str | None = None, case_id: str | None = None) -> Document:
     """The report of one result (one accused, one victim) for ``view``."""
     b = _Builder(view, _titles(result), _offenses(result))
-    b.charges = frozenset(c.id for c in result.conclusions
-                          if c.kind is Kind.CHARGE and not c.applies_to)
+    b.charges = _own_charges([result])
     sections: list[Section] = [b.facts_section([("", result.facts)])]
     sections += b.caution_sections(result.warnings, result.presumptions)
     if view in ("all", "advocate") and result.statuses:
@@ -340,8 +345,7 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
     """The report of a case of several people for ``view``: by accused, then by victim."""
     b = _Builder(view, _titles(*(p.result for p in result.pairs)),
                  _offenses(*(p.result for p in result.pairs)))
-    b.charges = frozenset(c.id for p in result.pairs for c in p.result.conclusions
-                          if c.kind is Kind.CHARGE and not c.applies_to)
+    b.charges = _own_charges(p.result for p in result.pairs)
     people: list[tuple[str, dict[str, Any]]] = []
     seen: set[tuple[str, str]] = set()
     for p in result.pairs:
@@ -362,6 +366,7 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
     if view in ("all", "prosecutor", "investigator"):
         for a in result.accused:
             pairs = [p for p in result.pairs if p.accused == a.id]
+            b.charges = _own_charges(p.result for p in pairs)
             subs: list[Section] = []
             merged: dict[str, tuple[Conclusion, list[str]]] = {}
             for p in pairs:
@@ -389,6 +394,7 @@ def case_document(result: CaseResult, *, view: View = "all", narrative: str | No
                                     sections=tuple(subs) or (Section(
                                         "Conclusions", intro=("None applies on the facts "
                                                               "given.",)),)))
+    b.charges = _own_charges(p.result for p in result.pairs)
     if view == "investigator":  # the tools and gaps are the same whoever the victim
         seen_ids: set[str] = set()
         tools: dict[Kind, list[Entry]] = {}
