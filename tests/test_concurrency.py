@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from dmst import Engine, EvaluationError, Result, Scenario, load_case_file
-from dmst.engine.durable import CompiledRuleset
+from dmst import Case, CaseResult, Engine, EvaluationError, Result, Scenario, load_case_file
+from dmst.engine._durable import CompiledRuleset
+from dmst.facts.model import age_bounds
 
 from .conftest import EXAMPLES
 
@@ -26,24 +27,39 @@ B = {"victim": {"age": 17}, "accused": {"roles": ["buyer"],
      "investigation": {"decoy": True}}
 
 
-def _scenarios() -> list[Scenario]:
-    """The examples' facts, and each with the victim's age one year on (new signatures)."""
-    out = []
+def _older(victim: Any) -> Any:
+    """The victim a year older at the offense, where the age is whole years and that stays below
+    the age at trial; None otherwise."""
+    age, at_trial = victim.age, age_bounds(victim.age_at_testimony)
+    if isinstance(age, int) and age < 120 and (at_trial is None or at_trial[0] > age):
+        return victim.model_copy(update={"age": age + 1})
+    return None
+
+
+def _scenarios() -> list[Scenario | Case]:
+    """The examples' facts (single scenarios and cases of several people), and each with the
+    victims' ages one year on (new signatures)."""
+    out: list[Scenario | Case] = []
     for path in sorted(EXAMPLES.glob("*.yaml")):
         facts = load_case_file(path).facts
         out.append(facts)
-        age = facts.victim.age
-        if age is not None and age < 120 and (facts.victim.age_at_testimony or 200) > age:
-            out.append(facts.model_copy(update={
-                "victim": facts.victim.model_copy(update={"age": age + 1})}))
+        if isinstance(facts, Scenario):
+            older = _older(facts.victim)
+            if older is not None:
+                out.append(facts.model_copy(update={"victim": older}))
+        else:
+            victims = [_older(v) or v for v in facts.victims]
+            if victims != list(facts.victims):
+                out.append(facts.model_copy(update={"victims": tuple(victims)}))
+    assert any(isinstance(s, Case) for s in out) and any(isinstance(s, Scenario) for s in out)
     return out
 
 
-def _run_threads(engine: Engine, scenarios: list[Scenario], threads: int, each: int
-                 ) -> list[list[Result]]:
+def _run_threads(engine: Engine, scenarios: list[Scenario | Case], threads: int, each: int
+                 ) -> list[list[Result | CaseResult]]:
     barrier = threading.Barrier(threads)
 
-    def worker(offset: int) -> list[Result]:
+    def worker(offset: int) -> list[Result | CaseResult]:
         barrier.wait()  # start together, to overlap as much as possible
         return [engine.evaluate(scenarios[(offset * 7 + i) % len(scenarios)])
                 for i in range(each)]

@@ -622,3 +622,32 @@ def test_firings_are_recorded_per_pair_and_per_victim(engine: Engine) -> None:
     assert (DEFINITE, "status.minor_victim", "v0") in firings.certainty
     assert ("status.minor_victim", "p0") not in firings.by_instance
     assert engine.plan(prepared).firings.canonical() == firings.canonical()
+
+
+def _named_accused(result: Result) -> set[str | None]:
+    status = result.conclusion("status.trafficking_victim")
+    assert status is not None
+    return {d.accused for d in status.derivations}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "library bug: the plan cache is keyed by the legal signature alone (Prepared.key), but a "
+    "plan's derivation templates name the accused by id (and only in the case form), so a cached "
+    "plan gives another case's accused, or a single scenario an accused at all"
+))
+def test_a_cached_result_names_its_own_accused() -> None:
+    """Derivations name the accused of this case, whatever was evaluated before with the same
+    legal signature: a case with accused 'BOB', then one with 'A1', then the single form."""
+    def case(accused_id: str) -> dict[str, object]:
+        return {"victims": [{"id": "V1", **TRAFFICKED_15["victim"]}],
+                "accused": [{"id": accused_id, **TRAFFICKED_15["accused"]}],
+                "investigation": TRAFFICKED_15["investigation"]}
+
+    uncached = Engine(cache_size=0)
+    expected_case = _named_accused(uncached.evaluate(case("A1")).pairs[0].result)
+    expected_single = _named_accused(uncached.evaluate(TRAFFICKED_15))
+    assert "A1" in expected_case and expected_single == {None}
+    cached = Engine()
+    cached.evaluate(case("BOB"))
+    assert _named_accused(cached.evaluate(case("A1")).pairs[0].result) == expected_case
+    assert _named_accused(cached.evaluate(TRAFFICKED_15)) == expected_single

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -79,6 +80,9 @@ class EditedCase(RuleBasedStateMachine):
 
 
 TestEditedCase = EditedCase.TestCase
+# Each run edits the case 20 times (the cache is shared by every run, so entries are evicted
+# across runs as well); the number of runs is the profile's.
+TestEditedCase.settings = settings(settings(), stateful_step_count=20)
 TestEditedCase.__doc__ = (
     "After each edit of one case file, the caching engine's result equals a fresh evaluation."
 )
