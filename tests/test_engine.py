@@ -569,30 +569,60 @@ def test_an_age_range_decides_only_the_thresholds_it_lies_wholly_on_one_side_of(
 
 
 # --- cases of several people --------------------------------------------------------------------
+#
+# Cases are evaluated on engines of their own: a cached plan of a case would otherwise be served
+# to a single scenario of the same legal signature (see test_a_cached_result_names_its_own_accused).
 
-
-def test_a_case_of_one_pair_gives_the_single_result(engine: Engine) -> None:
-    """A case of one accused and one victim gives, for its pair, the single form's result."""
-    case = {"victims": [{"id": "V1", **TRAFFICKED_15["victim"]}],
+ONE_PAIR = {"victims": [{"id": "V1", **TRAFFICKED_15["victim"]}],
             "accused": [{"id": "A1", **TRAFFICKED_15["accused"]}],
             "investigation": TRAFFICKED_15["investigation"]}
-    result = engine.evaluate(case)
-    assert isinstance(result, CaseResult) and isinstance(Case.parse(case), Case)
+
+
+def _own_accused_unnamed(result: Result, accused: str | None) -> Result:
+    """The result with derivations naming the pair's own accused unnamed: a derivation names an
+    accused only where the victim's conclusion came through another accused's charges."""
+    def strip(c: dmst.Conclusion) -> dmst.Conclusion:
+        return c.model_copy(update={"derivations": [
+            d.model_copy(update={"accused": None}) if d.accused == accused else d
+            for d in c.derivations]})
+    return result.model_copy(update={"conclusions": [strip(c) for c in result.conclusions],
+                                     "statuses": [strip(c) for c in result.statuses]})
+
+
+def test_a_case_of_one_pair_gives_the_single_result() -> None:
+    """A case of one accused and one victim gives, for its pair, the single form's result (a
+    derivation naming the pair's own accused aside: see the next test)."""
+    uncached = Engine(cache_size=0)
+    result = uncached.evaluate(ONE_PAIR)
+    assert isinstance(result, CaseResult) and isinstance(Case.parse(ONE_PAIR), Case)
     assert [(p.accused, p.victim) for p in result.pairs] == [("A1", "V1")]
-    assert (result.pairs[0].result.model_dump_json()
-            == engine.evaluate(TRAFFICKED_15).model_dump_json())
+    assert (_own_accused_unnamed(result.pairs[0].result, "A1").model_dump_json()
+            == uncached.evaluate(TRAFFICKED_15).model_dump_json())
     assert result.pair("A1", "V1") == result.pairs[0].result
     with pytest.raises(KeyError):
         result.pair("A2", "V1")
 
 
-def test_a_victim_trafficked_by_one_accused_is_a_trafficking_victim_for_every_pair(
-    engine: Engine
-) -> None:
+@pytest.mark.xfail(strict=True, reason=(
+    "suspected library bug: Derivation.accused is documented as naming the accused 'where a "
+    "conclusion about the victim was reached through another accused's charges', but "
+    "PairView.conclusion names the pair's own accused too, so a case of one pair differs from "
+    "the single form"
+))
+def test_a_derivation_names_no_accused_of_the_pair_itself() -> None:
+    """In a case of one pair, the victim's status reached through the pair's own charge names no
+    other accused, so the pair's result is byte for byte the single form's."""
+    uncached = Engine(cache_size=0)
+    status = uncached.evaluate(ONE_PAIR).pairs[0].result.conclusion("status.trafficking_victim")
+    assert status is not None
+    assert {d.accused for d in status.derivations} == {None}
+
+
+def test_a_victim_trafficked_by_one_accused_is_a_trafficking_victim_for_every_pair() -> None:
     """A victim's status is hers, whoever the accused: the buyer of a child another accused
     traffics faces the buyers' mandatory restitution to a trafficking victim, and the derivation
     names the accused through whom the status was reached."""
-    result = engine.evaluate({
+    result = Engine(cache_size=0).evaluate({
         "victims": [{"id": "V1", "age": 15, "engaged_in_commercial_sex": True}],
         "accused": [
             {"id": "A1", "roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}},
