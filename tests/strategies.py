@@ -296,9 +296,11 @@ def fact_maps(draw: st.DrawFn, *, complete: bool = False) -> dict[str, Any]:
 
 
 def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[FactAtom]],
-                       depth: int = 0) -> None:
+                       depth: int = 0, unless: list[str] | None = None) -> None:
     """Collect the fact atoms of one alternative of ``rule`` and, recursively, of one way to reach
-    each conclusion that alternative needs."""
+    each conclusion that alternative needs (and, in ``unless``, the exceptions on the way)."""
+    if unless is not None:
+        unless.extend(rule.rule.unless)
     alternative = draw(st.sampled_from(rule.alternatives))
     for atom in alternative:
         if isinstance(atom, FactAtom) and atom.unknown_holds:
@@ -309,7 +311,54 @@ def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[Fa
             target = draw(st.sampled_from(RULEBOOK.targets(atom)))
             producer = draw(st.sampled_from([r for r in RULEBOOK.rules_for[target]
                                              if not r.silent]))
-            _alternative_atoms(draw, producer, out, depth + 1)
+            _alternative_atoms(draw, producer, out, depth + 1, unless)
+
+
+def _failing(path: str, atom: FactAtom, wanted: list[FactAtom]) -> list[Any]:
+    """Values of a given fact on which ``atom`` is false and every ``wanted`` atom true."""
+    spec = GIVEN.get(path)
+    if spec is None:  # a computed fact: not set directly
+        return []
+    if spec.kind == "set":
+        required = sorted({a.value for a in wanted if a.op == "has"})
+        candidates: list[Any] = [required]
+    elif spec.kind == "bool":
+        candidates = [True, False]
+    elif spec.kind in ("int", "age"):
+        candidates = list(boundary_values(path))
+    elif spec.kind == "choice":
+        candidates = list(spec.choices)
+    else:
+        return []
+    return [v for v in candidates
+            if atom.test({path: v}) is False and all(a.test({path: v}) for a in wanted)]
+
+
+def _refute(draw: st.DrawFn, cid: str, flat: dict[str, Any], wanted: dict[str, list[FactAtom]],
+            depth: int = 0) -> bool:
+    """Set facts of ``flat`` so that no decided rule of ``cid`` can hold (in each alternative a
+    fact made false, or a conclusion it needs refuted), keeping every ``wanted`` atom true;
+    False where that is not found."""
+    if depth > 4:
+        return False
+    for rule in RULEBOOK.rules_for[cid]:
+        if rule.silent:
+            continue
+        for alternative in rule.alternatives:
+            facts = [a for a in alternative if isinstance(a, FactAtom) and not a.unknown_holds]
+            if any(a.path in flat and a.test({a.path: flat[a.path]}) is False for a in facts):
+                continue
+            options = [(a, v) for a in facts for v in _failing(a.path, a, wanted.get(a.path, []))]
+            if options:
+                atom, value = draw(st.sampled_from(options))
+                flat[atom.path] = value
+                wanted.setdefault(atom.path, [])
+                continue
+            needed = [a for a in alternative if not isinstance(a, FactAtom)]
+            if not any(all(_refute(draw, t, flat, wanted, depth + 1) for t in RULEBOOK.targets(a))
+                       for a in needed):
+                return False
+    return True
 
 
 def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[str, Any]
@@ -345,16 +394,24 @@ def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[st
 @st.composite
 def aimed_at(draw: st.DrawFn, rule: LoadedRule) -> dict[str, Any]:
     """A fact map aimed at making ``rule`` fire: random facts, then the fact conditions of one of
-    its alternatives (and of one way to reach each conclusion it needs) made true. Other rules,
-    ``unless`` exceptions and the random facts may still stop it; the model always accepts it."""
+    its alternatives (and of one way to reach each conclusion it needs) made true, and the
+    ``unless`` exceptions on the way ruled out where facts can do it. Other rules and the random
+    facts may still stop it; the model always accepts it."""
     flat = draw(fact_maps(complete=draw(st.booleans())))
     wanted: dict[str, list[FactAtom]] = {}
-    _alternative_atoms(draw, rule, wanted)
+    exceptions: list[str] = []
+    _alternative_atoms(draw, rule, wanted, unless=exceptions)
     fixed: set[str] = set()
     for path in sorted(wanted):
         update = _satisfying(draw, path, wanted[path], flat)
         flat.update(update)
         fixed.update(update)
+    for cid in dict.fromkeys(exceptions):  # rule each exception out, where it can be
+        before = dict(flat)
+        if _refute(draw, cid, flat, wanted):
+            fixed.update(p for p in flat if p not in before or flat[p] != before[p])
+        else:
+            flat = before
     flat = consistent(fit(flat, fixed), fixed)
     if not valid(flat):  # two chained facts both forced out of order: keep the random facts
         flat = consistent(_chronological(flat), fixed)

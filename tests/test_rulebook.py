@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dmst import RulebookError, load_rulebook
-from dmst.rules._coverage import coverage
 from dmst.rules import normalize
+from dmst.rules._coverage import coverage
 
 RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
 
