@@ -10,8 +10,12 @@ into nested mappings or :class:`Scenario` objects at the edge, so that tests can
 reorder facts freely.
 
 The model refuses a scenario whose facts of one kind are out of the order in which their fields are
-declared (the victim's age after the age at testimony, the claim filed before the offense): the
-generators keep each such chain in order rather than filter scenarios out.
+declared (the victim's age after the age at testimony, the claim filed before the offense), and the
+engine refuses a conviction every form of whose conduct is given as false: the generators keep each
+such chain in order, and convictions consistent with the conduct, rather than filter scenarios out.
+
+Cases of several people (:func:`case_specs`) are built from the same flat fact maps, split into the
+victims' facts, the accused's facts and the case's own (investigation, dates).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from dmst import Scenario
+from dmst.engine._engine import _conduct_by_offense
 from dmst.engine._prepare import effective_facts
 from dmst.facts.clock import today
 from dmst.facts.model import MAX_AGE
@@ -35,24 +40,35 @@ from dmst.rules import FactAtom, LoadedRule, Rulebook, load_rulebook
 __all__ = [
     "CHAINS",
     "COMPUTED",
+    "CONDUCT_OF",
+    "CONVICTIONS",
     "GIVEN",
     "RULEBOOK",
     "THRESHOLDS",
+    "CaseSpec",
     "aimed_at",
     "aimed_at_one_of",
     "at_every_threshold",
     "batches",
     "boundary_values",
+    "case_mapping",
+    "case_of_one_pair",
+    "case_specs",
     "complete_maps",
     "completions",
     "computed_ends",
     "computed_value",
+    "consistent",
     "crossing",
+    "effective",
     "fact_maps",
     "fit",
     "nest",
+    "refinements",
+    "refuted_convictions",
     "reordered",
     "scenario_maps",
+    "split",
     "to_scenario",
     "valid",
     "values",
@@ -65,6 +81,11 @@ GIVEN: dict[str, FactSpec] = dict(FACTS)
 COMPUTED: dict[str, FactSpec] = {p: s for p, s in RULEBOOK.facts.items() if s.computed_from}
 #: Every number a rule compares a fact with, by fact path.
 THRESHOLDS: dict[str, tuple[float, ...]] = RULEBOOK.thresholds()
+
+#: The convictions given, and for each offense the forms of conduct its charge rules need (per
+#: alternative, the conduct facts that must be true): the engine's own reading of the rulebook.
+CONVICTIONS = "accused.convicted_of"
+CONDUCT_OF: dict[str, list[tuple[str, ...]]] = _conduct_by_offense(RULEBOOK)
 
 EARLIEST = dt.date(2000, 1, 1)
 TODAY = today()
@@ -96,12 +117,44 @@ def to_scenario(flat: Mapping[str, Any]) -> Scenario:
 
 
 def valid(flat: Mapping[str, Any]) -> bool:
-    """Whether the model accepts these facts together."""
+    """Whether the model accepts these facts together, and the engine the convictions given."""
     try:
         to_scenario(flat)
     except ValidationError:
         return False
-    return True
+    return not refuted_convictions(flat)
+
+
+def effective(flat: Mapping[str, Any], presume: bool = True) -> dict[str, Any]:
+    """The facts the rules read for these given facts (presumptions, computed facts, lower
+    bounds), as the engine works them out."""
+    from dmst.facts.paths import flatten
+
+    return effective_facts(RULEBOOK, flatten(to_scenario(flat)), presume)[0]
+
+
+def refuted_convictions(flat: Mapping[str, Any]) -> list[str]:
+    """The offenses convicted of whose every form of conduct a fact given as false contradicts
+    (what the engine refuses)."""
+    return [o for o in flat.get(CONVICTIONS, ()) if o in CONDUCT_OF
+            and all(any(flat.get(p) is False for p in form) for form in CONDUCT_OF[o])]
+
+
+def consistent(flat: Mapping[str, Any], fixed: Iterable[str] = ()) -> dict[str, Any]:
+    """The same facts with the convictions made consistent with the conduct: a contradicted
+    offense is dropped from the convictions, or, where the convictions are ``fixed``, a false
+    conduct fact that is not fixed is made true to give the conviction a form of conduct."""
+    pinned = set(fixed)
+    out = dict(flat)
+    for offense in refuted_convictions(out):
+        if CONVICTIONS not in pinned:
+            out[CONVICTIONS] = [o for o in out[CONVICTIONS] if o != offense]
+            continue
+        for form in CONDUCT_OF[offense]:
+            if not any(out.get(p) is False and p in pinned for p in form):
+                out.update({p: True for p in form if out.get(p) is False})
+                break
+    return out
 
 
 def _chronological(flat: dict[str, Any]) -> dict[str, Any]:
@@ -239,13 +292,15 @@ def fact_maps(draw: st.DrawFn, *, complete: bool = False) -> dict[str, Any]:
         first, second = spec.computed_from
         if first in flat and second in flat and draw(st.booleans()):
             flat[second] = draw(st.sampled_from(computed_ends(path, flat[first])))
-    return flat
+    return consistent(flat)
 
 
 def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[FactAtom]],
-                       depth: int = 0) -> None:
+                       depth: int = 0, unless: list[str] | None = None) -> None:
     """Collect the fact atoms of one alternative of ``rule`` and, recursively, of one way to reach
-    each conclusion that alternative needs."""
+    each conclusion that alternative needs (and, in ``unless``, the exceptions on the way)."""
+    if unless is not None:
+        unless.extend(rule.rule.unless)
     alternative = draw(st.sampled_from(rule.alternatives))
     for atom in alternative:
         if isinstance(atom, FactAtom) and atom.unknown_holds:
@@ -256,7 +311,54 @@ def _alternative_atoms(draw: st.DrawFn, rule: LoadedRule, out: dict[str, list[Fa
             target = draw(st.sampled_from(RULEBOOK.targets(atom)))
             producer = draw(st.sampled_from([r for r in RULEBOOK.rules_for[target]
                                              if not r.silent]))
-            _alternative_atoms(draw, producer, out, depth + 1)
+            _alternative_atoms(draw, producer, out, depth + 1, unless)
+
+
+def _failing(path: str, atom: FactAtom, wanted: list[FactAtom]) -> list[Any]:
+    """Values of a given fact on which ``atom`` is false and every ``wanted`` atom true."""
+    spec = GIVEN.get(path)
+    if spec is None:  # a computed fact: not set directly
+        return []
+    if spec.kind == "set":
+        required = sorted({a.value for a in wanted if a.op == "has"})
+        candidates: list[Any] = [required]
+    elif spec.kind == "bool":
+        candidates = [True, False]
+    elif spec.kind in ("int", "age"):
+        candidates = list(boundary_values(path))
+    elif spec.kind == "choice":
+        candidates = list(spec.choices)
+    else:
+        return []
+    return [v for v in candidates
+            if atom.test({path: v}) is False and all(a.test({path: v}) for a in wanted)]
+
+
+def _refute(draw: st.DrawFn, cid: str, flat: dict[str, Any], wanted: dict[str, list[FactAtom]],
+            depth: int = 0) -> bool:
+    """Set facts of ``flat`` so that no decided rule of ``cid`` can hold (in each alternative a
+    fact made false, or a conclusion it needs refuted), keeping every ``wanted`` atom true;
+    False where that is not found."""
+    if depth > 4:
+        return False
+    for rule in RULEBOOK.rules_for[cid]:
+        if rule.silent:
+            continue
+        for alternative in rule.alternatives:
+            facts = [a for a in alternative if isinstance(a, FactAtom) and not a.unknown_holds]
+            if any(a.path in flat and a.test({a.path: flat[a.path]}) is False for a in facts):
+                continue
+            options = [(a, v) for a in facts for v in _failing(a.path, a, wanted.get(a.path, []))]
+            if options:
+                atom, value = draw(st.sampled_from(options))
+                flat[atom.path] = value
+                wanted.setdefault(atom.path, [])
+                continue
+            needed = [a for a in alternative if not isinstance(a, FactAtom)]
+            if not any(all(_refute(draw, t, flat, wanted, depth + 1) for t in RULEBOOK.targets(a))
+                       for a in needed):
+                return False
+    return True
 
 
 def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[str, Any]
@@ -292,19 +394,27 @@ def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[st
 @st.composite
 def aimed_at(draw: st.DrawFn, rule: LoadedRule) -> dict[str, Any]:
     """A fact map aimed at making ``rule`` fire: random facts, then the fact conditions of one of
-    its alternatives (and of one way to reach each conclusion it needs) made true. Other rules,
-    ``unless`` exceptions and the random facts may still stop it; the model always accepts it."""
+    its alternatives (and of one way to reach each conclusion it needs) made true, and the
+    ``unless`` exceptions on the way ruled out where facts can do it. Other rules and the random
+    facts may still stop it; the model always accepts it."""
     flat = draw(fact_maps(complete=draw(st.booleans())))
     wanted: dict[str, list[FactAtom]] = {}
-    _alternative_atoms(draw, rule, wanted)
+    exceptions: list[str] = []
+    _alternative_atoms(draw, rule, wanted, unless=exceptions)
     fixed: set[str] = set()
     for path in sorted(wanted):
         update = _satisfying(draw, path, wanted[path], flat)
         flat.update(update)
         fixed.update(update)
-    flat = fit(flat, fixed)
+    for cid in dict.fromkeys(exceptions):  # rule each exception out, where it can be
+        before = dict(flat)
+        if _refute(draw, cid, flat, wanted):
+            fixed.update(p for p in flat if p not in before or flat[p] != before[p])
+        else:
+            flat = before
+    flat = consistent(fit(flat, fixed), fixed)
     if not valid(flat):  # two chained facts both forced out of order: keep the random facts
-        flat = _chronological(flat)
+        flat = consistent(_chronological(flat), fixed)
     return flat
 
 
@@ -312,9 +422,32 @@ def aimed_at(draw: st.DrawFn, rule: LoadedRule) -> dict[str, Any]:
 def completions(draw: st.DrawFn, flat: Mapping[str, Any]) -> dict[str, Any]:
     """``flat`` with every unknown fact filled in (the facts given are kept as they are)."""
     base = draw(fact_maps(complete=True))
-    merged = fit({**base, **flat}, flat)
+    merged = consistent(fit({**base, **flat}, flat), flat)
     assert valid(merged), "a completion of accepted facts is accepted"
     return merged
+
+
+@st.composite
+def refinements(draw: st.DrawFn, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``flat`` with every age given as a range replaced by a whole age inside it (each chain kept
+    in order): one precise state of affairs the range allows."""
+    out = dict(flat)
+    for chain in CHAINS:
+        if GIVEN[chain[0]].kind != "age":
+            continue
+        floor = 0
+        for i, path in enumerate(chain):
+            value = out.get(path)
+            if isinstance(value, dict):
+                lo, hi = _low_high(value)
+                later = [_low_high(out[p])[1] for p in chain[i + 1:] if p in out]
+                hi = min([hi, *later])
+                value = draw(st.integers(max(lo, floor), hi))
+                out[path] = value
+            if path in out:
+                floor = max(floor, _low_high(out[path])[0])
+    assert valid(out), "a refinement of accepted facts is accepted"
+    return out
 
 
 def aimed_at_one_of(rules: Iterable[LoadedRule]) -> st.SearchStrategy[dict[str, Any]]:
@@ -368,3 +501,75 @@ def reordered(draw: st.DrawFn, flat: Mapping[str, Any]) -> dict[str, Any]:
 def complete_maps() -> st.SearchStrategy[dict[str, Any]]:
     """Fact maps giving every fact: at random, or completing one of :func:`scenario_maps`."""
     return st.one_of(fact_maps(complete=True), scenario_maps().flatmap(completions))
+
+
+# --- cases of several people -------------------------------------------------------------------
+
+#: The groups of facts a case gives per victim, per accused, and once for the whole case.
+VICTIM_GROUPS = ("victim", "compensation")
+ACCUSED_GROUPS = ("accused",)
+CASE_GROUPS = ("investigation", "dates")
+
+
+def split(flat: Mapping[str, Any], groups: Iterable[str]) -> dict[str, Any]:
+    """The facts of ``flat`` in the given top-level groups."""
+    wanted = tuple(f"{g}." for g in groups)
+    return {p: v for p, v in flat.items() if p.startswith(wanted)}
+
+
+#: A case as data: victims (id, facts), accused (id, facts, the victims they concern or None for
+#: all), and the case's own facts; every fact map flat, as in the rest of this module.
+CaseSpec = dict[str, Any]
+
+
+def case_mapping(spec: CaseSpec) -> dict[str, Any]:
+    """The nested facts of a case (what :class:`~dmst.facts.model.Case` reads) for a spec."""
+    out: dict[str, Any] = nest(spec["case"])
+    out["victims"] = []
+    for vid, facts in spec["victims"]:
+        nested = nest(facts)
+        out["victims"].append({"id": vid, **nested.get("victim", {}),
+                               **({"compensation": nested["compensation"]}
+                                  if "compensation" in nested else {})})
+    out["accused"] = []
+    for aid, facts, victims in spec["accused"]:
+        entry = {"id": aid, **nest(facts).get("accused", {})}
+        if victims is not None:
+            entry["victims"] = list(victims)
+        out["accused"].append(entry)
+    return out
+
+
+def case_of_one_pair(flat: Mapping[str, Any], victim: str = "V1", accused: str = "A1"
+                     ) -> CaseSpec:
+    """The case of one victim and one accused that gives the facts of a single scenario."""
+    return {
+        "victims": [(victim, split(flat, VICTIM_GROUPS))],
+        "accused": [(accused, split(flat, ACCUSED_GROUPS), None)],
+        "case": split(flat, CASE_GROUPS),
+    }
+
+
+@st.composite
+def _victim_facts(draw: st.DrawFn, case: Mapping[str, Any]) -> dict[str, Any]:
+    """One victim's facts (and compensation claim) in line with the case's own dates."""
+    flat = draw(scenario_maps())
+    merged = fit({**split(flat, VICTIM_GROUPS), **case}, case)
+    return split(merged, VICTIM_GROUPS)
+
+
+@st.composite
+def case_specs(draw: st.DrawFn, *, max_victims: int = 3, max_accused: int = 3) -> CaseSpec:
+    """A case of one to ``max_victims`` victims and up to ``max_accused`` accused, each accused
+    concerning all victims or a few of them; every person's facts drawn as a scenario's are."""
+    case = split(draw(scenario_maps()), CASE_GROUPS)
+    n_victims = draw(st.integers(1, max_victims))
+    victims = [(f"V{i + 1}", draw(_victim_facts(case))) for i in range(n_victims)]
+    ids = [vid for vid, _ in victims]
+    accused = []
+    for i in range(draw(st.integers(0, max_accused))):
+        facts = split(draw(scenario_maps()), ACCUSED_GROUPS)
+        concerns = draw(st.one_of(st.none(), st.lists(st.sampled_from(ids), min_size=1,
+                                                      unique=True)))
+        accused.append((f"A{i + 1}", facts, concerns))
+    return {"victims": victims, "accused": accused, "case": case}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dmst import RulebookError, load_rulebook
-from dmst.rules.coverage import coverage
-from dmst.rules.source import normalize
+from dmst.rules import normalize
+from dmst.rules._coverage import coverage
 
 RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
 
@@ -48,7 +48,9 @@ def test_a_quote_not_in_the_source_is_refused(rules_copy: Path) -> None:
         load_rulebook(rules_copy)
     text = str(err.value)
     assert "traffickers.yaml" in text and "quote not found" in text
-    assert "charge.trafficker.human_trafficking" in text
+    assert "charge.human_trafficking" in text
+    assert any(p.field == "charge.human_trafficking" and "traffickers.yaml" in p.message
+               and "quote not found" in p.message for p in err.value.problems)
 
 
 def test_a_penalty_figure_not_in_the_rules_quotes_is_refused(rules_copy: Path) -> None:
@@ -72,19 +74,88 @@ def test_an_unknown_fact_path_is_refused_with_a_suggestion(rules_copy: Path) -> 
 
 
 def test_an_operator_that_does_not_fit_the_fact_is_refused(rules_copy: Path) -> None:
-    """Comparing a true/false fact with a number is refused."""
+    """Comparing a true/false fact with a number (a parameter) is refused."""
     _edit(rules_copy, "facilitators.yaml",
           lambda t: t.replace("{fact: accused.conduct.sold_images, is: true}",
-                              "{fact: accused.conduct.sold_images, lt: 3}"))
+                              "{fact: accused.conduct.sold_images, lt: age_of_majority}"))
     with pytest.raises(RulebookError, match="operator 'lt' does not fit bool"):
+        load_rulebook(rules_copy)
+
+
+def test_a_number_written_in_a_rule_is_refused(rules_copy: Path) -> None:
+    """A threshold is a parameter of rulebook.yaml, with its quote: a number literal in a rule's
+    condition is refused, naming the rule."""
+    _edit(rules_copy, "traffickers.yaml",
+          lambda t: t.replace("{fact: victim.age, lt: enticing_age}", "{fact: victim.age, lt: 14}"))
+    with pytest.raises(RulebookError, match="writes a number in a rule") as err:
+        load_rulebook(rules_copy)
+    assert [p.field for p in err.value.problems] == ["charge.enticing_child"]
+
+
+def test_an_unknown_parameter_is_refused_with_a_suggestion(rules_copy: Path) -> None:
+    """A condition naming a parameter the rulebook does not have is refused, with the closest
+    name."""
+    _edit(rules_copy, "traffickers.yaml",
+          lambda t: t.replace("{fact: victim.age, lt: enticing_age}",
+                              "{fact: victim.age, lt: enticing_ages}"))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    assert "unknown parameter 'enticing_ages' (did you mean 'enticing_age'?)" in str(err.value)
+
+
+def test_a_parameter_must_have_the_value_its_quote_states(rules_copy: Path) -> None:
+    """A parameter's value is checked against the words of its quote that state it ('under 18'
+    is 18 years; '3 years' is 36 months)."""
+    _edit(rules_copy, "rulebook.yaml",
+          lambda t: t.replace("  age_of_majority:\n    value: 18\n",
+                              "  age_of_majority:\n    value: 17\n"))
+    with pytest.raises(RulebookError, match="value 17 years is not what 'under 18' states"):
+        load_rulebook(rules_copy)
+
+
+def test_a_derived_parameter_must_be_its_sum(rules_copy: Path) -> None:
+    """A parameter defined as a sum (3 years plus the 1-year extension) must equal it."""
+    _edit(rules_copy, "rulebook.yaml",
+          lambda t: t.replace("    value: 48\n", "    value: 47\n"))
+    with pytest.raises(RulebookError, match="value 47 is not the sum of"):
+        load_rulebook(rules_copy)
+
+
+def test_rules_that_could_give_and_deny_one_topic_are_refused(rules_copy: Path) -> None:
+    """Two rules that could give and deny one topic in one result are refused: without the
+    racketeering condition, 'no civil remedies for a CSEC victim' would meet the civil remedies
+    of a CSEC victim who is a racketeering victim."""
+    _edit(rules_copy, "protections.yaml",
+          lambda t: t.replace(
+              "      - {conclusion: status.csec_only_victim}\n"
+              "      - {fact: victim.racketeering_victim, is: false}\n"
+              "    then:\n      kind: protection\n"
+              "      title: No civil remedies",
+              "      - {conclusion: status.csec_only_victim}\n"
+              "    then:\n      kind: protection\n"
+              "      title: No civil remedies"))
+    with pytest.raises(RulebookError) as err:
+        load_rulebook(rules_copy)
+    assert any(p.field == "protection.civil_remedies.csec_excluded"
+               and "can deny 'civil_remedies'" in p.message
+               and "protection.civil_remedies.racketeering" in p.message
+               for p in err.value.problems)
+
+
+def test_a_presumption_of_an_unknown_fact_is_refused(rules_copy: Path) -> None:
+    """A presumption names a given fact of the fact model."""
+    _edit(rules_copy, "rulebook.yaml",
+          lambda t: t.replace("  - fact: investigation.decoy\n    value: false\n",
+                              "  - fact: investigation.decoys\n    value: false\n"))
+    with pytest.raises(RulebookError, match="unknown fact 'investigation.decoys'"):
         load_rulebook(rules_copy)
 
 
 def test_duplicate_rule_ids_are_refused(rules_copy: Path) -> None:
     """Two rules with one id are refused."""
     _edit(rules_copy, "facilitators.yaml",
-          lambda t: t.replace("- id: charge.facilitator.financial_benefit",
-                              "- id: charge.facilitator.aiding_trafficking"))
+          lambda t: t.replace("- id: charge.financial_benefit",
+                              "- id: charge.aiding_trafficking"))
     with pytest.raises(RulebookError, match="used twice"):
         load_rulebook(rules_copy)
 
@@ -111,8 +182,8 @@ def test_a_reference_to_a_conclusion_no_rule_adds_is_refused(rules_copy: Path) -
 def test_a_cycle_between_rules_is_refused(rules_copy: Path) -> None:
     """A rule that depends, through other rules, on its own conclusion is refused."""
     _edit(rules_copy, "criminalization.yaml",
-          lambda t: t.replace("      - {fact: victim.age, lt: 18}\n      - {fact: investigation.decoy, is: false}",
-                              "      - {fact: victim.age, lt: 18}\n      - {conclusion: status.csec_victim}"))
+          lambda t: t.replace("      - {fact: victim.age, lt: age_of_majority}\n      - {fact: investigation.decoy, is: false}",
+                              "      - {fact: victim.age, lt: age_of_majority}\n      - {conclusion: status.csec_victim}"))
     with pytest.raises(RulebookError, match="cycle"):
         load_rulebook(rules_copy)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dmst import load_rulebook
-from dmst.rules.source import normalize
+from dmst.rules import normalize
 
 
 def test_line_end_hyphens_are_joined_and_white_space_folded() -> None:

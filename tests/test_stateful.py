@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -79,6 +80,10 @@ class EditedCase(RuleBasedStateMachine):
 
 
 TestEditedCase = EditedCase.TestCase
+# Each run edits the case 20 times (the cache is shared by every run, so entries are evicted
+# across runs as well), in half the profile's number of runs: every step evaluates twice.
+TestEditedCase.settings = settings(settings(), stateful_step_count=20,
+                                   max_examples=max(1, settings().max_examples // 2))
 TestEditedCase.__doc__ = (
     "After each edit of one case file, the caching engine's result equals a fresh evaluation."
 )
