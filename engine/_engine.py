@@ -283,7 +283,7 @@ class Engine:
                 else u if shared else copy_with(u)
                 for u, paths in pp.undetermined
             ],
-            not_applicable=[copy(na, because=fill_reasons(t, effective))
+            not_applicable=[copy(na, because=fill_reasons(t, read[0]))
                             for na, t in pp.not_applicable],
             ask_next=list(pp.ask_next) if shared else [copy_with(a) for a in pp.ask_next],
             presumptions=[self._presumptions[f] if shared else copy_with(self._presumptions[f])
@@ -346,7 +346,7 @@ class Engine:
                     })
                     entry["victims"][p.victim] = c.status
             accused.append(AccusedSummary(
-                id=a.id, roles=[r.value for r in a.roles] if a.roles is not None else None,
+                id=a.id, roles=sorted(r.value for r in a.roles) if a.roles is not None else None,
                 charges=[ChargeSummary(**charges[k]) for k in sorted(charges)],
                 charged_with=_values(a.charged_with), convicted_of=_values(a.convicted_of),
             ))
@@ -458,7 +458,8 @@ def _add_months(start: _dt.date, months: int) -> _dt.date:
 
 
 def _values(items: Any) -> list[str] | None:
-    return None if items is None else [getattr(i, "value", i) for i in items]
+    """Offense or role names, sorted (the order given says nothing)."""
+    return None if items is None else sorted(getattr(i, "value", i) for i in items)
 
 
 def _cites(rulebook: Rulebook, cites: Any) -> list[Any]:

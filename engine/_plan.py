@@ -77,6 +77,9 @@ class ReasonT(NamedTuple):
     below: tuple[ReasonT, ...] = ()
     citations: tuple[Citation, ...] = ()
     exception: bool = False
+    #: The index of the pair whose facts the condition read (another pair of the victim, for a
+    #: conclusion about her reached through another accused).
+    pair: int = 0
 
 
 def citations_for(rulebook: Rulebook, rules: list[LoadedRule]) -> list[Citation]:
@@ -344,7 +347,7 @@ class PairView:
             source = self._pair_index(f.entity)
             other = self.case and f.entity[0] == "p" and f.entity != self.pair_entity
             ids = tuple(m for m, _ in f.matched)
-            templates.setdefault((f.rule, f.alternative, ids, other and source),
+            templates.setdefault((f.rule, f.alternative, ids, source if other else -1),
                                  (f.rule, f.alternative, cert, alt.paths, ids, other, source))
             own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
             for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):
@@ -507,9 +510,11 @@ class PairView:
                 continue
             if rule.anchor == VICTIM or entity[0] == "p":
                 anchors = [entity if rule.anchor != VICTIM else victim]
-            else:
-                anchors = [f"p{i}" for i, v in enumerate(self.prepared.pair_victim)
-                           if f"v{v}" == victim]
+            else:  # every pair of the victim, by accused id: the order given changes nothing
+                pairs = self.prepared.pairs
+                anchors = [f"p{i}" for i in sorted(
+                    (i for i, v in enumerate(self.prepared.pair_victim) if f"v{v}" == victim),
+                    key=lambda i: (str(pairs[i].accused), i))]
             for anchor in anchors:
                 for u in rule.rule.unless:
                     ue = victim if self.rb.entity[u] == VICTIM else anchor
@@ -533,7 +538,7 @@ class PairView:
                 cites = ((self.p._param_cites[atom.param],) if atom.param in self.p._param_cites
                          else tuple(self.p.citations((rule.id,))[:1]))
                 return ReasonT(rule.id, self.p.described[atom], atom.path, atom.param,
-                               citations=cites)
+                               citations=cites, pair=self._pair_index(anchor))
         for atom, targets in zip(alt.conclusions, alt.targets, strict=True):
             instances = [(t, self.victim_entity if self.rb.entity[t] == VICTIM else anchor)
                          for t in targets]
@@ -559,11 +564,12 @@ def fill_derivations(templates: tuple[DerivationT, ...], facts: list[dict[str, A
     ]
 
 
-def fill_reasons(templates: tuple[ReasonT, ...], facts: dict[str, Any]) -> list[Reason]:
-    """The reasons a conclusion does not apply, with the facts' values."""
+def fill_reasons(templates: tuple[ReasonT, ...], facts: list[dict[str, Any]]) -> list[Reason]:
+    """The reasons a conclusion does not apply, with the values of the facts where each
+    condition failed (``facts``: the effective facts of each pair of the case, by index)."""
     return [
         construct(Reason, rule=r.rule, condition=r.condition, fact=r.fact,
-                  value=facts.get(r.fact) if r.fact else None, parameter=r.parameter,
+                  value=facts[r.pair].get(r.fact) if r.fact else None, parameter=r.parameter,
                   conclusion=r.conclusion, exception=r.exception,
                   because=fill_reasons(r.below, facts), citations=list(r.citations))
         for r in templates

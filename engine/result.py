@@ -50,31 +50,33 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-#: For each result model: the plain defaults of its optional fields, and the factories of the
-#: others (called for each instance, so that no two share a list).
-_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+#: For each result model: its fields in order, each with its plain default, or with the factory
+#: called for each instance (so that no two share a list), or required.
+_FIELDS: dict[type[BaseModel], tuple[tuple[str, Any, Any], ...]] = {}
+_REQUIRED = object()
 
 
-def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
-    found = _DEFAULTS.get(cls)
+def _fields(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+    found = _FIELDS.get(cls)
     if found is None:
-        optional = {n: i for n, i in cls.model_fields.items() if not i.is_required()}
-        found = _DEFAULTS[cls] = (
-            {n: i.default for n, i in optional.items() if i.default_factory is None},
-            tuple((n, i.default_factory) for n, i in optional.items()
-                  if i.default_factory is not None),
-        )
+        found = _FIELDS[cls] = tuple(
+            (n, _REQUIRED if i.is_required() else i.default, i.default_factory)
+            for n, i in cls.model_fields.items())
     return found
 
 
 def construct(cls: type[_M], **fields: Any) -> _M:
     """An instance of a result model from fields the engine built (no validation): the fast
-    path of :meth:`BaseModel.model_construct`. A field left out takes its default."""
-    plain, factories = _defaults(cls)
-    values = {**plain, **fields}
-    for name, factory in factories:
-        if name not in fields:
+    path of :meth:`BaseModel.model_construct`, keeping the fields' order (JSON is written in it).
+    A field left out takes its default."""
+    values = {}
+    for name, default, factory in _fields(cls):
+        if name in fields:
+            values[name] = fields[name]
+        elif factory is not None:
             values[name] = factory()
+        elif default is not _REQUIRED:
+            values[name] = default
     item = cls.__new__(cls)
     object.__setattr__(item, "__dict__", values)
     object.__setattr__(item, "__pydantic_fields_set__", set(fields))

@@ -258,12 +258,6 @@ def test_cache_returns_results_equal_to_a_fresh_evaluation() -> None:
             == Engine(cache_size=0).evaluate(other_age).model_dump_json())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: Engine.pair_result makes each conclusion, undetermined item and question with a "
-    "shallow model_copy() of the cached plan's objects, so their lists (citations, applies_to, "
-    "missing, rules, ask_next conclusions) are shared with the signature cache and every later "
-    "result of the same signature"
-))
 def test_changing_a_result_does_not_change_later_results() -> None:
     """Results share nothing a caller can change: emptying one result's lists leaves the next
     evaluation of any case intact."""
@@ -284,10 +278,6 @@ def test_changing_a_result_does_not_change_later_results() -> None:
     assert fresh.evaluate(TRAFFICKED_15).model_dump_json() == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: Engine keeps one Presumption object per presumed fact (Engine._presumptions) "
-    "and puts that same object, with its citations list, into every result"
-))
 def test_changing_a_presumption_does_not_change_later_results() -> None:
     """A result's presumptions are its own: emptying their citations leaves the next evaluation
     intact."""
@@ -301,10 +291,6 @@ def test_changing_a_presumption_does_not_change_later_results() -> None:
     assert fresh.evaluate(facts).model_dump_json() == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: Engine.case_result passes the engine's own Stamp (and shared Presumption "
-    "objects) into every CaseResult instead of copies, so changing one changes later results"
-))
 def test_changing_a_case_result_does_not_change_later_results() -> None:
     """A case's result shares nothing a caller can change with later results."""
     case = {"victims": [{"id": "V1", "age": 15}],
@@ -320,11 +306,13 @@ def test_changing_a_case_result_does_not_change_later_results() -> None:
 
 
 def test_a_child_charged_as_trafficked_is_a_trafficking_victim(engine: Engine) -> None:
-    """When the accused is charged with trafficking the child, the child is a trafficking victim
-    (the trafficker is the third party), whatever the third-party-control fact says, and is not
-    treated as a CSEC-only victim."""
-    for control in (None, False):
-        victim = {"age": 15} if control is None else {"age": 15, "third_party_control": control}
+    """When the accused trafficked the child, the child is a trafficking victim (the trafficker
+    is the third party) and is not treated as a CSEC-only victim; that no third party controlled
+    her then contradicts the facts and is refused, naming both."""
+    with pytest.raises(FactError, match="third_party_control is false, but"):
+        engine.evaluate({"victim": {"age": 15, "third_party_control": False},
+                         "accused": {"conduct": {"trafficked_for_sex": True}}})
+    for victim in ({"age": 15},):
         result = engine.evaluate({
             "victim": victim,
             "accused": {"roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}},
@@ -603,12 +591,6 @@ def test_a_case_of_one_pair_gives_the_single_result() -> None:
         result.pair("A2", "V1")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "suspected library bug: Derivation.accused is documented as naming the accused 'where a "
-    "conclusion about the victim was reached through another accused's charges', but "
-    "PairView.conclusion names the pair's own accused too, so a case of one pair differs from "
-    "the single form"
-))
 def test_a_derivation_names_no_accused_of_the_pair_itself() -> None:
     """In a case of one pair, the victim's status reached through the pair's own charge names no
     other accused, so the pair's result is byte for byte the single form's."""
@@ -660,34 +642,28 @@ def _named_accused(result: Result) -> set[str | None]:
     return {d.accused for d in status.derivations}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: the plan cache is keyed by the legal signature alone (Prepared.key), but a "
-    "plan's derivation templates name the accused by id (and only in the case form), so a cached "
-    "plan gives another case's accused, or a single scenario an accused at all"
-))
 def test_a_cached_result_names_its_own_accused() -> None:
     """Derivations name the accused of this case, whatever was evaluated before with the same
-    legal signature: a case with accused 'BOB', then one with 'A1', then the single form."""
-    def case(accused_id: str) -> dict[str, object]:
+    legal signature: a victim trafficked by two accused is a trafficking victim through each;
+    in each pair's result the derivation through the other accused names that accused, in a
+    case evaluated after one of the same shape whose accused had other ids; and the single
+    form names nobody."""
+    def case(first: str, second: str) -> dict[str, object]:
         return {"victims": [{"id": "V1", **TRAFFICKED_15["victim"]}],
-                "accused": [{"id": accused_id, **TRAFFICKED_15["accused"]}],
+                "accused": [{"id": first, **TRAFFICKED_15["accused"]},
+                            {"id": second, **TRAFFICKED_15["accused"]}],
                 "investigation": TRAFFICKED_15["investigation"]}
 
     uncached = Engine(cache_size=0)
-    expected_case = _named_accused(uncached.evaluate(case("A1")).pairs[0].result)
-    expected_single = _named_accused(uncached.evaluate(TRAFFICKED_15))
-    assert "A1" in expected_case and expected_single == {None}
+    expected = [_named_accused(p.result) for p in uncached.evaluate(case("A1", "B1")).pairs]
+    assert expected == [{None, "B1"}, {None, "A1"}]
+    assert _named_accused(uncached.evaluate(TRAFFICKED_15)) == {None}
     cached = Engine()
-    cached.evaluate(case("BOB"))
-    assert _named_accused(cached.evaluate(case("A1")).pairs[0].result) == expected_case
-    assert _named_accused(cached.evaluate(TRAFFICKED_15)) == expected_single
+    cached.evaluate(case("BOB", "ZED"))
+    assert [_named_accused(p.result) for p in cached.evaluate(case("A1", "B1")).pairs] == expected
+    assert _named_accused(cached.evaluate(TRAFFICKED_15)) == {None}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "suspected rulebook bug: consequence.registration_undecided.buyer (and .facilitator) fire for "
-    "an accused who is also a trafficker, so the source's silence on a buyer's (facilitator's) "
-    "registration is reported for a charge on which the trafficker's registration is decided"
-))
 def test_registration_decided_for_a_trafficker_is_not_also_left_open() -> None:
     """'Traffickers will be required to register as sex offenders for violations of ... "promoting
     prostitution"': for an accused who is a trafficker and a buyer, registration for promoting is
@@ -703,11 +679,6 @@ def test_registration_decided_for_a_trafficker_is_not_also_left_open() -> None:
     assert open_ is None or "charge.promoting_prostitution" not in open_.applies_to
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: Engine.case_result copies an accused's roles, charged_with and convicted_of "
-    "into the summary in the order given, where every other list of a result has a stable order "
-    "(flatten sorts them in the facts echo)"
-))
 def test_an_accused_summary_does_not_depend_on_the_order_of_list_items() -> None:
     """The same accused with roles and charges listed in another order gets the same summary."""
     def summary(roles: list[str], charged: list[str]) -> dict[str, object]:
@@ -722,11 +693,6 @@ def test_an_accused_summary_does_not_depend_on_the_order_of_list_items() -> None
             == summary(["buyer", "trafficker"], ["promoting_prostitution", "human_trafficking"]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "suspected library bug: PairView.missing lists the unknown facts of a silent rule's other "
-    "alternatives when a silent rule already holds and no decided rule can, though "
-    "Undetermined.missing is documented as empty when the conditions are known to hold"
-))
 def test_a_silence_already_established_names_no_deciding_fact(engine: Engine) -> None:
     """A buyer who bought sex from a decoy: procuring can never apply (no real minor) and the
     source's silence on decoys holds, so no unknown fact (such as an attempt) would decide it."""
@@ -761,11 +727,6 @@ def _reasons(result: Result, cid: str) -> list[dmst.engine.result.Reason]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: PairView.reasons collects the reasons of a victim's conclusion over the pairs "
-    "of the victim in pair order (first reason per condition wins), so listing the accused in "
-    "another order reorders the reasons in every pair's result"
-))
 def test_reasons_do_not_depend_on_the_order_of_the_accused() -> None:
     """Each pair's 'does not apply, because ...' is the same whichever accused is listed first."""
     uncached = Engine(cache_size=0)
@@ -776,11 +737,6 @@ def test_reasons_do_not_depend_on_the_order_of_the_accused() -> None:
                 == other.pair(accused, "V1").model_dump_json())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: a reason reached through another pair of the victim is filled with this pair's "
-    "fact values (Engine.pair_result fills every reason from the pair's own effective facts), so "
-    "a condition said to fail quotes a value on which it does not fail"
-))
 def test_a_reason_quotes_the_value_on_which_its_condition_fails() -> None:
     """A reason naming a fact quotes that fact's value as read where the condition failed: never
     'unknown' for a condition said to fail."""
