@@ -413,7 +413,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         the source; what the facts cannot decide; and the facts to ask about next."""
         case = await read_case(request, service)
         result = await run_in_threadpool(service.evaluate, case, strict)
-        return _respond(result, format, view, title=case.title, narrative=case.narrative)
+        return _respond(result, format, view, title=case.title, narrative=case.narrative,
+                        case_id=case.case_id)
 
     @router.post(
         "/validate", tags=["cases"], summary="Read a case file without evaluating it",
