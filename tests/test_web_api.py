@@ -17,12 +17,12 @@ with warnings.catch_warnings():  # newer Starlette prefers httpx2 for its test c
     warnings.filterwarnings("ignore", message=".*httpx2")
     from fastapi.testclient import TestClient
 
-from dmst import Engine, FactError, InputError, diff, explain, flips, why_not
+from dmst import CaseResult, Engine, FactError, InputError, diff, explain, flips, why_not
 from dmst.batch import MAX_LINE_BYTES, evaluate_lines
-from dmst.facts.load import CaseFile, load_case_file
-from dmst.markdown import render_markdown
-from dmst.render import render_text
+from dmst.facts.load import CaseFile, case_from_data, load_case_file
+from dmst.report import render
 from dmst.web import Settings, create_app
+from dmst.web.models import ValidCase
 
 from .conftest import EXAMPLES, PIMP
 
@@ -65,34 +65,200 @@ def test_a_case_file_and_bare_facts_give_the_same_result(client: TestClient) -> 
 
 
 @pytest.mark.parametrize("name", ["trafficker-pimp-15", "buyer-of-17-year-old",
-                                  "compensation-claim-after-4-years"])
+                                  "compensation-claim-after-4-years", "victim-age-known-roughly",
+                                  "case-trafficker-two-victims", "case-mother-and-buyer"])
 def test_a_yaml_case_file_is_read_as_the_command_line_reads_it(
         client: TestClient, engine: Engine, name: str) -> None:
-    """An example file sent as application/yaml evaluates as `dmst evaluate FILE` does."""
+    """An example file sent as application/yaml evaluates as `dmst evaluate FILE` does: a Result
+    for one victim and one accused, a CaseResult (with the file's id and title) for several."""
     path = EXAMPLES / f"{name}.yaml"
     r = client.post("/v1/evaluate", content=path.read_bytes(),
                     headers={"Content-Type": "application/yaml"})
     assert r.status_code == 200
-    assert r.json() == engine.evaluate(load_case_file(path).facts).model_dump(mode="json")
+    assert r.json() == engine.evaluate_file(load_case_file(path)).model_dump(mode="json")
 
 
-def test_markdown_and_text_are_the_library_renderings(client: TestClient, engine: Engine) -> None:
-    """?format=markdown is the printable brief and ?format=text the command line's report."""
-    path = EXAMPLES / "trafficker-pimp-15.yaml"
-    case = load_case_file(path)
-    result = engine.evaluate(case.facts)
+# --- a case of several people ------------------------------------------------------------------
+
+TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
+
+
+def _case_body(path: Path) -> dict[str, Any]:
+    """A case file as the JSON a client would send (its expectations left out)."""
+    body = load_case_file(path).model_dump(mode="json", exclude_none=True)
+    body.pop("expected", None)
+    return body
+
+
+def test_a_case_of_several_people_gives_the_library_case_result(client: TestClient,
+                                                                engine: Engine) -> None:
+    """Bare facts with a list of victims and of accused give the library's CaseResult: each
+    pair, and the summaries by accused and by victim; as a case file, its id and title too."""
+    body = _case_body(TWO_VICTIMS)
+    facts = body["facts"]
+    assert isinstance(facts["victims"], list) and isinstance(facts["accused"], list)
+    r = post(client, "/v1/evaluate", facts)
+    assert r.status_code == 200
+    expected = engine.evaluate(facts)
+    assert isinstance(expected, CaseResult)
+    assert r.json() == expected.model_dump(mode="json")
+    data = r.json()
+    assert [(p["accused"], p["victim"]) for p in data["pairs"]] == [
+        (p.accused, p.victim) for p in expected.pairs]
+    assert [a["id"] for a in data["accused"]] == ["A1"]
+    assert [v["id"] for v in data["victims"]] == ["V1", "V2"]
+    whole = post(client, "/v1/evaluate", body)
+    assert whole.json() == engine.evaluate_file(CaseFile.model_validate(body)).model_dump(
+        mode="json")
+    assert (whole.json()["case_id"], whole.json()["title"]) == (body["case_id"], body["title"])
+
+
+def test_a_case_error_names_the_person_in_the_list(client: TestClient) -> None:
+    """A problem in one person of a case is reported at that person's place in the list, as the
+    library's reader of decoded case data reports it (with its suggestion)."""
+    facts = _case_body(TWO_VICTIMS)["facts"]
+    facts["victims"][1]["agee"] = 12
+    with pytest.raises(FactError) as raised:
+        case_from_data(facts, name="request body")
+    r = post(client, "/v1/evaluate", facts)
+    assert r.status_code == 422
+    assert r.json()["error"] == raised.value.to_dict()
+    [problem] = r.json()["error"]["problems"]
+    assert (problem["field"], problem["suggestion"]) == ("victims.1.agee", "victims.1.age")
+
+
+def test_explain_and_why_not_answer_for_the_pair_named(client: TestClient,
+                                                       engine: Engine) -> None:
+    """In a case, ?accused= and ?victim= pick the pair: enticing applies to the 12-year-old and
+    not to the 15-year-old, as explain() and why_not() say for those pairs."""
+    facts = _case_body(TWO_VICTIMS)["facts"]
+    result = engine.evaluate(facts)
+    cid = "charge.enticing_child"
+    r = post(client, f"/v1/explain?conclusion={cid}&accused=A1&victim=V2", facts)
+    assert r.status_code == 200
+    assert r.json() == [n.model_dump(mode="json") for n in
+                        explain(result.pair("A1", "V2"), cid, rulebook=engine.rulebook)]
+    r = post(client, f"/v1/why-not?conclusion={cid}&accused=A1&victim=V1", facts)
+    assert r.status_code == 200
+    answer = why_not(engine, facts, cid, accused="A1", victim="V1")
+    assert r.json() == answer.model_dump(mode="json")
+    assert (r.json()["accused"], r.json()["victim"], r.json()["status"]) == (
+        "A1", "V1", "does_not_apply")
+    # the pair of the 12-year-old: it applies there, and explaining it there works
+    assert post(client, f"/v1/explain?conclusion={cid}&victim=V1", facts).status_code == 422
+    flipped = post(client, "/v1/flips?fact=victim.age&victim=V1", facts)
+    assert flipped.json() == flips(engine, facts, ("victim.age",), victim="V1"
+                                   ).model_dump(mode="json")
+
+
+def test_a_pair_left_open_in_a_case_is_a_422_listing_the_pairs(client: TestClient) -> None:
+    """Explaining a case of two pairs without naming one: 422 listing the pairs to choose from."""
+    facts = _case_body(TWO_VICTIMS)["facts"]
+    r = post(client, "/v1/explain", facts)
+    assert r.status_code == 422
+    assert "A1/V1" in r.json()["error"]["message"] and "A1/V2" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("route", ["/v1/explain?", "/v1/why-not?conclusion=charge.enticing_child&",
+                                   "/v1/flips?"])
+@pytest.mark.parametrize(("param", "given", "known"), [("accused", "A9", "A1"),
+                                                        ("victim", "V3", "V1")])
+def test_an_unknown_person_is_a_422_naming_them(client: TestClient, route: str, param: str,
+                                                given: str, known: str) -> None:
+    """An accused or victim id not in the case: 422 naming the id, its parameter, and the ids
+    the case has."""
+    facts = _case_body(TWO_VICTIMS)["facts"]
+    r = post(client, f"{route}{param}={given}", facts)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert given in error["message"] and known in error["message"]
+    assert error["field"] == f"query.{param}"
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def _report_kwargs(case: CaseFile) -> dict[str, Any]:
+    """What `dmst evaluate` hands the report of a case file."""
+    return {"title": case.title, "narrative": case.narrative, "case_id": case.case_id}
+
+
+@pytest.mark.parametrize("name", ["trafficker-pimp-15", "case-trafficker-two-victims"])
+@pytest.mark.parametrize(("fmt", "media"), [("markdown", "text/markdown"), ("text", "text/plain"),
+                                            ("html", "text/html")])
+def test_reports_are_the_library_renderings(client: TestClient, engine: Engine, name: str,
+                                            fmt: str, media: str) -> None:
+    """?format=markdown is the printable brief, text the command line's report and html a page,
+    each exactly as the library renders the case file's result."""
+    case = load_case_file(EXAMPLES / f"{name}.yaml")
+    result = engine.evaluate_file(case)
     body = case.model_dump(mode="json", exclude_none=True)
-    md = client.post("/v1/evaluate?format=markdown", json=body)
-    assert md.headers["content-type"].startswith("text/markdown")
-    assert md.text == render_markdown(result, case=CaseFile.model_validate(body))
-    text = client.post("/v1/evaluate?format=text", json=body)
-    assert text.headers["content-type"].startswith("text/plain")
-    assert text.text == render_text(result, title=case.title)
+    r = client.post(f"/v1/evaluate?format={fmt}", json=body)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == f"{media}; charset=utf-8"
+    assert r.text == render(result, format=fmt, **_report_kwargs(case))
 
 
-def test_strict_is_accepted_and_an_unknown_format_is_a_422(client: TestClient) -> None:
-    """?strict=true is a valid request; ?format=pdf names the parameter in its problem."""
-    assert client.post("/v1/evaluate?strict=true", json=PIMP).status_code == 200
+def test_a_report_names_the_case_id_as_the_command_line_does(client: TestClient,
+                                                             tmp_path: Path) -> None:
+    """A scenario file with a case id: the report the service gives is the one `dmst evaluate
+    FILE --format markdown` prints, case id included."""
+    from typer.testing import CliRunner
+
+    from dmst.cli import app
+
+    body = _case_body(EXAMPLES / "trafficker-pimp-15.yaml")
+    body["case_id"] = "2018-CR-7777"
+    path = tmp_path / "with-id.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    for fmt in ("markdown", "text", "html"):
+        printed = CliRunner().invoke(app, ["evaluate", str(path), "--format", fmt])
+        assert printed.exit_code == 0, printed.output
+        served = client.post(f"/v1/evaluate?format={fmt}", json=body)
+        assert served.text == printed.output
+        assert "2018-CR-7777" in served.text
+
+
+@pytest.mark.parametrize("name", ["trafficker-pimp-15", "case-trafficker-two-victims"])
+def test_a_view_gives_the_report_for_that_reader(client: TestClient, engine: Engine,
+                                                 name: str) -> None:
+    """?view=advocate is the library's advocate report, which is not the report for all; the
+    JSON does not change with the view."""
+    case = load_case_file(EXAMPLES / f"{name}.yaml")
+    result = engine.evaluate_file(case)
+    body = case.model_dump(mode="json", exclude_none=True)
+    advocate = client.post("/v1/evaluate?format=markdown&view=advocate", json=body).text
+    every = client.post("/v1/evaluate?format=markdown&view=all", json=body).text
+    assert advocate == render(result, format="markdown", view="advocate", **_report_kwargs(case))
+    assert every == render(result, format="markdown", view="all", **_report_kwargs(case))
+    assert advocate != every
+    assert client.post("/v1/evaluate?view=advocate", json=body).content == \
+        client.post("/v1/evaluate", json=body).content
+    assert client.post("/v1/evaluate?view=judge", json=body).status_code == 422
+
+
+def test_strict_makes_no_presumption(client: TestClient, engine: Engine) -> None:
+    """A case silent on the decoy: the result lists the presumption of a real child; with
+    ?strict=true it lists none and is the library's strict result."""
+    case = load_case_file(EXAMPLES / "presumption-real-child.yaml")
+    body = case.model_dump(mode="json", exclude_none=True)
+    presumed = client.post("/v1/evaluate", json=body).json()
+    assert presumed == engine.evaluate_file(case).model_dump(mode="json")
+    assert [p["fact"] for p in presumed["presumptions"]] == ["investigation.decoy"]
+    strict = client.post("/v1/evaluate?strict=true", json=body).json()
+    assert strict == engine.evaluate_file(case, presume=False).model_dump(mode="json")
+    assert strict["presumptions"] == []
+    assert strict != presumed
+    # why-not takes strict too: the child's status waits on the decoy question
+    cid = "status.minor_victim"
+    answer = client.post(f"/v1/why-not?conclusion={cid}&strict=true", json=body).json()
+    assert answer == why_not(engine, case.facts, cid, presume=False).model_dump(mode="json")
+    assert answer["status"] != client.post(f"/v1/why-not?conclusion={cid}", json=body
+                                           ).json()["status"]
+
+
+def test_an_unknown_format_is_a_422(client: TestClient) -> None:
+    """?format=pdf names the parameter in its problem."""
     r = client.post("/v1/evaluate?format=pdf", json=PIMP)
     assert r.status_code == 422
     assert r.json()["error"]["problems"][0]["field"] == "query.format"
@@ -109,6 +275,19 @@ def test_validate_returns_the_case_as_dmst_reads_it(client: TestClient) -> None:
     assert data["facts"]["dates"]["offense"] == "2018-09-21"
     assert "age_at_testimony" not in data["facts"]["victim"]  # unknown: left out, not null
     assert CaseFile.model_validate(data) == load_case_file(path)
+
+
+def test_validate_keeps_a_case_id_and_a_case_of_several(client: TestClient) -> None:
+    """A case file's id and its list of people come back as read, in the documented shape."""
+    path = EXAMPLES / "case-trafficker-two-victims.yaml"
+    r = client.post("/v1/validate", content=path.read_bytes(),
+                    headers={"Content-Type": "application/yaml"})
+    assert r.status_code == 200
+    data = r.json()
+    assert data["case_id"] == load_case_file(path).case_id
+    assert [v["id"] for v in data["facts"]["victims"]] == ["V1", "V2"]
+    assert CaseFile.model_validate(data) == load_case_file(path)
+    ValidCase.model_validate(data)  # what /openapi.json says the answer is
 
 
 # --- errors as data ----------------------------------------------------------------------------
@@ -192,8 +371,11 @@ def test_a_body_that_is_not_json_or_yaml_is_a_415(client: TestClient,
 
 
 class _BrokenEngine(Engine):
-    def evaluate(self, scenario: Any) -> Any:  # type: ignore[override]
-        raise RuntimeError(f"cannot evaluate {scenario!r}")  # a message that quotes the case
+    def evaluate(self, case: Any, **kw: Any) -> Any:
+        raise RuntimeError(f"cannot evaluate {case!r}")  # a message that quotes the case
+
+    def evaluate_file(self, case: Any, **kw: Any) -> Any:
+        raise RuntimeError(f"cannot evaluate {case!r}")
 
 
 def test_an_internal_error_is_a_500_without_traceback_or_facts(
@@ -276,21 +458,21 @@ def test_explain_serves_the_library_explanation(client: TestClient, engine: Engi
     every = post(client, "/v1/explain", PIMP)
     assert every.json() == [n.model_dump(mode="json") for n in
                             explain(result, rulebook=engine.rulebook)]
-    cid = "charge.trafficker.promoting_prostitution"
+    cid = "charge.promoting_prostitution"
     one = post(client, f"/v1/explain?conclusion={cid}", PIMP)
     assert [n["id"] for n in one.json()] == [cid]
 
 
 def test_explaining_what_does_not_apply_points_to_why_not(client: TestClient) -> None:
     """A conclusion that does not apply cannot be explained: 422 that says to ask why not."""
-    r = post(client, "/v1/explain?conclusion=charge.trafficker.enticing_child", PIMP)
+    r = post(client, "/v1/explain?conclusion=charge.enticing_child", PIMP)
     assert r.status_code == 422
     assert "why" in r.json()["error"]["message"]
 
 
 def test_why_not_serves_the_library_answer(client: TestClient, engine: Engine) -> None:
     """/v1/why-not is why_not() for the case and id, with the depth asked for."""
-    cid = "charge.trafficker.enticing_child"
+    cid = "charge.enticing_child"
     r = post(client, f"/v1/why-not?conclusion={cid}&depth=2", PIMP)
     assert r.status_code == 200
     assert r.json() == why_not(engine, PIMP, cid, depth=2).model_dump(mode="json")
@@ -299,9 +481,9 @@ def test_why_not_serves_the_library_answer(client: TestClient, engine: Engine) -
 
 def test_why_not_with_an_unknown_id_suggests_the_closest(client: TestClient) -> None:
     """A misspelt conclusion id is a 422 with the closest id as the suggestion."""
-    r = post(client, "/v1/why-not?conclusion=charge.trafficker.enticing_chil", PIMP)
+    r = post(client, "/v1/why-not?conclusion=charge.enticing_chil", PIMP)
     assert r.status_code == 422
-    assert r.json()["error"]["problems"][0]["suggestion"] == "charge.trafficker.enticing_child"
+    assert r.json()["error"]["problems"][0]["suggestion"] == "charge.enticing_child"
 
 
 def test_diff_serves_the_library_diff(client: TestClient, engine: Engine) -> None:
@@ -309,7 +491,7 @@ def test_diff_serves_the_library_diff(client: TestClient, engine: Engine) -> Non
     older = {**PIMP, "victim": {**PIMP["victim"], "age": 18}}
     r = post(client, "/v1/diff", {"a": PIMP, "b": {"title": "At 18", "facts": older}})
     assert r.json() == diff(engine, PIMP, older).model_dump(mode="json")
-    assert "charge.trafficker.human_trafficking" in [
+    assert "charge.human_trafficking" in [
         c["id"] for c in r.json()["changes"] if c["change"] == "disappears"]
     text = client.post("/v1/diff?format=text", json={"a": PIMP, "b": {"title": "At 18",
                                                                        "facts": older}})
@@ -392,10 +574,12 @@ def test_rules_lists_every_rule_and_filters(client: TestClient, engine: Engine) 
 def test_a_rule_in_full_has_its_quotes_from_the_source(client: TestClient,
                                                        engine: Engine) -> None:
     """/v1/rules/{id} gives the rule, its conditions and its quotes, each found in the source."""
-    r = client.get("/v1/rules/charge.trafficker.human_trafficking").json()
-    assert r["kind"] == "charge" and r["role"] == "trafficker"
+    loaded = engine.rulebook.by_id["charge.human_trafficking"]
+    r = client.get("/v1/rules/charge.human_trafficking").json()
+    assert r["kind"] == "charge" and r["role"] == loaded.spec.role
+    assert r["conclusion"] == loaded.conclusion_id
     assert r["conditions"] and all(r["conditions"])
-    rule = engine.rulebook.by_id["charge.trafficker.human_trafficking"].rule
+    rule = loaded.rule
     assert [c["quote"] for c in r["citations"]] == [c.quote for c in rule.cites]
     assert all(engine.rulebook.source.contains(c["quote"]) for c in r["citations"])
     assert r["rule"]["id"] == r["id"]
@@ -403,9 +587,9 @@ def test_a_rule_in_full_has_its_quotes_from_the_source(client: TestClient,
 
 def test_an_unknown_rule_is_a_404_with_a_suggestion(client: TestClient) -> None:
     """A misspelt rule id is a 404 suggesting the closest id."""
-    r = client.get("/v1/rules/charge.trafficker.human_traffickin")
+    r = client.get("/v1/rules/charge.human_traffickin")
     assert r.status_code == 404
-    assert r.json()["error"]["problems"][0]["suggestion"] == "charge.trafficker.human_trafficking"
+    assert r.json()["error"]["problems"][0]["suggestion"] == "charge.human_trafficking"
 
 
 def test_source_is_the_report_card_sentence_by_sentence(client: TestClient,
@@ -420,7 +604,11 @@ def test_source_is_the_report_card_sentence_by_sentence(client: TestClient,
     assert {rid for s in sentences for rid in s["rules"]} <= set(engine.rulebook.by_id)
     assert any(s["heading"] for s in sentences)
     penalty = next(s for s in sentences if s["text"].startswith("Traffickers prosecuted"))
-    assert "charge.trafficker.human_trafficking" in penalty["rules"]
+    assert "charge.human_trafficking" in penalty["rules"]
+    for s in sentences:  # each rule named quotes the sentence
+        for rid in s["rules"]:
+            quotes = [c.quote for c in engine.rulebook.by_id[rid].rule.cites]
+            assert any(q in s["text"] or s["text"] in q for q in quotes), (rid, s["text"])
 
 
 def test_schema_is_the_case_file_schema_and_examples_conform(client: TestClient) -> None:

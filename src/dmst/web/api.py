@@ -9,6 +9,7 @@ facts, and turning the library's errors into error responses (see :mod:`dmst.web
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from collections.abc import AsyncIterator, Iterator
 from enum import Enum
@@ -30,6 +31,7 @@ from dmst.engine.whynot import WhyNot, why_not
 from dmst.errors import DmstError, FactError, InputError, Problem, SourceFileError
 from dmst.facts.load import CaseFile, JsonProblem, parse_case, parse_json
 from dmst.facts.load import case_from_data as _case_from_data
+from dmst.facts.model import Case
 from dmst.facts.paths import FLIP_FACTS
 from dmst.report import render
 from dmst.rules import Kind, LoadedRule, Rulebook
@@ -115,6 +117,7 @@ class Service:
         """The result for one pair of ``case`` (the only one of a single scenario) and words
         naming the pair (empty for a single scenario). Raises
         :class:`~dmst.errors.InputError` for a pair that is not in the case."""
+        check_people(case, accused, victim)
         k = pair_index(case.facts, accused, victim)
         result = self.evaluate(case, strict)
         if isinstance(result, CaseResult):
@@ -244,6 +247,30 @@ async def read_case(request: Request, service: Service) -> CaseFile:
     if not json_body:
         return parse_case(raw, name=BODY)
     return case_from_data(_json(raw))
+
+
+def check_people(case: CaseFile, accused: str | None, victim: str | None) -> None:
+    """Raise :class:`~dmst.errors.InputError` naming ``accused`` or ``victim`` (the query
+    parameters) when the case has no person of that id, with the ids it has and a close one.
+    (For a scenario of one victim and one accused, whose people have no ids, nothing is
+    checked: there is one pair.)"""
+    facts = case.facts
+    if not isinstance(facts, Case):
+        return
+    for param, given, people in (("accused", accused, facts.accused),
+                                 ("victim", victim, facts.victims)):
+        ids = [p.id for p in people]
+        if given is None or given in ids:
+            continue
+        close = difflib.get_close_matches(given, ids, n=1)
+        words = "accused" if param == "accused" else "victims"
+        known = ", ".join(ids) if ids else "none"
+        raise InputError(
+            f"the case has no {param} '{given}'; its {words}: {known}",
+            field=f"query.{param}",
+            problems=(Problem(f"no {param} '{given}' in the case", field=f"query.{param}",
+                              suggestion=close[0] if close else None),),
+        )
 
 
 # --- writing responses -------------------------------------------------------------------------
@@ -413,7 +440,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         the source; what the facts cannot decide; and the facts to ask about next."""
         case = await read_case(request, service)
         result = await run_in_threadpool(service.evaluate, case, strict)
-        return _respond(result, format, view, title=case.title, narrative=case.narrative)
+        return _respond(result, format, view, title=case.title, narrative=case.narrative,
+                        case_id=case.case_id)
 
     @router.post(
         "/validate", tags=["cases"], summary="Read a case file without evaluating it",
@@ -475,6 +503,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         """Why ``conclusion`` does or does not apply on the case: every condition marked as
         holding, failing or unknown, with the fact's value."""
         case = await read_case(request, service)
+        check_people(case, accused, victim)
         answer = await run_in_threadpool(
             lambda: why_not(service.engine, case.facts, conclusion, accused=accused,
                             victim=victim, depth=depth, presume=not strict))
@@ -530,6 +559,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         """Try single changes of facts (ages across every threshold the rules use, true/false
         facts toggled, unknown ones set either way) and report what each would change."""
         case = await read_case(request, service)
+        check_people(case, accused, victim)
         paths = tuple(fact) if fact else FLIP_FACTS
         report = await run_in_threadpool(
             lambda: flips(service.engine, case.facts, paths, accused=accused, victim=victim))

@@ -71,9 +71,11 @@ class Health(_Out):
 class ValidCase(_Out):
     """A case file as dmst reads it: unknown facts left out, dates as YYYY-MM-DD."""
 
+    case_id: str | None = None
     title: str | None = None
     narrative: str | None = None
-    facts: dict[str, Any] = Field(description="The facts, nested by group as in a case file.")
+    facts: dict[str, Any] = Field(description="The facts, nested by group as in a case file: one "
+                                  "victim and one accused, or a case's victims and accused.")
     expected: dict[str, Any] | None = None
 
 

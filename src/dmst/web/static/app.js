@@ -34,6 +34,13 @@
     return sentence(base.toLowerCase());
   }
 
+  // Append what is there: a part of a page left out is null.
+  function put(el, ...parts) {
+    for (const p of parts.flat(Infinity)) {
+      if (p !== null && p !== undefined && p !== false) el.append(p);
+    }
+  }
+
   function show(el, on) {
     el.hidden = !on;
   }
@@ -50,6 +57,11 @@
     if (v === true) return "yes";
     if (v === false) return "no";
     if (Array.isArray(v)) return v.length ? v.map(words).join(", ") : "none";
+    if (typeof v === "object" && ("min" in v || "max" in v) && Object.keys(v).every((k) => k === "min" || k === "max")) {
+      // an age known as a range, as the library writes it
+      if (v.min != null && v.max != null) return v.min + "–" + v.max;
+      return v.max != null ? "at most " + v.max : "at least " + v.min;
+    }
     if (typeof v === "object") return JSON.stringify(v);
     return String(v);
   }
@@ -162,9 +174,29 @@
     return "json";
   }
 
+  // The alternatives of a schema that offers several (oneOf/anyOf), each resolved; null left out.
+  function alternatives(s) {
+    return (s.oneOf || s.anyOf || []).map(resolve).filter((a) => a.type !== "null");
+  }
+
+  // An age: whole years, or a range of them ({min, max}).
+  function isAgeChoice(alts) {
+    return alts.length === 2 && alts.some((a) => a.type === "integer") &&
+      alts.some((a) => a.type === "object" && a.properties && a.properties.min && a.properties.max);
+  }
+
   function build(schema, key, path, depth) {
-    const s = resolve(schema);
-    const kind = kindOf(s);
+    let s = resolve(schema);
+    let kind = kindOf(s);
+    const alts = alternatives(s);
+    if (alts.length > 1 && isAgeChoice(alts)) {
+      kind = "age";
+    } else if (alts.length > 1 && alts.every((a) => a.type === "object" && a.properties)) {
+      // shapes of the same thing (the facts: one victim and one accused, or a case of several
+      // people): the form is made from the first; the others are written as a case file
+      s = Object.assign({}, alts[0], { title: s.title, description: s.description });
+      kind = "object";
+    }
     const label = humanTitle(s.title, key);
     const node = { kind, key, path, label, description: s.description || "", schema: s };
     const hintId = idOf(path) + "-hint";
@@ -237,6 +269,69 @@
       };
       node.focus = () => (inputs.find((i) => i.checked) || inputs[0]).focus();
       node.inputs = inputs;
+      leaves.set(path, node);
+      return node;
+    }
+
+    if (kind === "age") {
+      // whole years, or a range when the age is known only roughly; one or the other
+      const id = idOf(path);
+      const years = alts.find((a) => a.type === "integer");
+      const box = (boxId, cls) => h("input", {
+        id: boxId, type: "number", inputmode: "numeric", step: 1, class: cls,
+        min: years.minimum, max: years.maximum, "aria-describedby": described,
+      });
+      const exact = box(id, "age-exact");
+      const low = box(id + "-min", "age-bound");
+      const high = box(id + "-max", "age-bound");
+      const unknown = h("input", { type: "checkbox", id: id + "-unknown", checked: true });
+      const bounds = [low, high];
+      const sync = () => { unknown.checked = [exact, low, high].every((i) => i.value === ""); };
+      exact.addEventListener("input", () => {
+        if (exact.value !== "") for (const b of bounds) b.value = "";
+        sync();
+      });
+      for (const b of bounds) b.addEventListener("input", () => {
+        if (b.value !== "") exact.value = "";
+        sync();
+      });
+      unknown.addEventListener("change", () => {
+        if (unknown.checked) for (const i of [exact, low, high]) i.value = "";
+        sync();
+      });
+      node.el = h("fieldset", { class: "fact age", "data-path": path },
+        h("legend", {}, label, " ", pathTag),
+        hint,
+        h("div", { class: "entry" },
+          h("span", { class: "age-part" }, h("label", { for: exact.id }, "Exact age"), exact),
+          h("span", { class: "age-part" }, h("span", { class: "or" }, "or a range:"),
+            h("label", { for: low.id }, "youngest"), low,
+            h("label", { for: high.id }, "oldest"), high),
+          h("span", { class: "choice" }, unknown, h("label", { for: unknown.id }, "Unknown"))));
+      const num = (i) => {
+        const raw = i.value.trim();
+        if (raw === "") return undefined;
+        const n = Number(raw);
+        return Number.isFinite(n) ? n : raw; // the server names what is wrong with text
+      };
+      node.get = () => {
+        const v = num(exact);
+        if (v !== undefined) return v;
+        const range = {};
+        if (num(low) !== undefined) range.min = num(low);
+        if (num(high) !== undefined) range.max = num(high);
+        return Object.keys(range).length ? range : undefined;
+      };
+      node.set = (value) => {
+        const range = value && typeof value === "object";
+        exact.value = value === undefined || value === null || range ? "" : String(value);
+        low.value = range && value.min != null ? String(value.min) : "";
+        high.value = range && value.max != null ? String(value.max) : "";
+        sync();
+      };
+      node.focus = () => exact.focus();
+      node.input = exact;
+      node.inputFor = (field) => (/\.min$/.test(field) ? low : /\.max$/.test(field) ? high : exact);
       leaves.set(path, node);
       return node;
     }
@@ -379,8 +474,16 @@
     return value;
   }
 
+  // The form's control for a fact path, or for the nearest fact above it ("victim.age.min" is
+  // part of the age; "accused.roles.0" of the roles).
   function leafFor(factPath) {
-    return leaves.get("facts." + factPath) || leaves.get(factPath);
+    const parts = String(factPath || "").split(".");
+    for (let n = parts.length; n > 0; n--) {
+      const p = parts.slice(0, n).join(".");
+      const leaf = leaves.get("facts." + p) || leaves.get(p);
+      if (leaf) return leaf;
+    }
+    return null;
   }
 
   function factLabel(factPath) {
@@ -405,8 +508,11 @@
   let lastResult = null;
   let previousCase = null; // before the last what-if, for undo
   let rules = null; // the rulebook's rules (for titles and "does not apply")
+  let currentPair = null; // in a case of several people: the pair shown in full ({accused, victim})
+  let lastStrict = false; // whether the result shown was evaluated in strict mode
 
   const SECTIONS = [
+    ["sentencing", "Sentencing"],
     ["protection", "What the victim is owed: protections and remedies"],
     ["consequence", "Collateral consequences"],
     ["defense_barred", "Defenses barred"],
@@ -414,21 +520,53 @@
     ["gap", "Gaps the source names"],
   ];
   const KIND_TITLES = {
-    status: "Victim status", charge: "Charges", consequence: "Collateral consequences",
-    defense_barred: "Defenses barred", protection: "Protections and remedies",
-    investigation: "Investigation tools", gap: "Gaps the source names",
+    status: "Victim status", charge: "Charges", sentencing: "Sentencing",
+    consequence: "Collateral consequences", defense_barred: "Defenses barred",
+    protection: "Protections and remedies", investigation: "Investigation tools",
+    gap: "Gaps the source names",
   };
-  const ROLE_TITLES = { trafficker: "Trafficker", buyer: "Buyer", facilitator: "Facilitator" };
-  const KNOWN_CONCLUSION_FIELDS = new Set(["id", "kind", "title", "certainty", "rule", "role",
-    "offense", "penalty", "modality", "deadline", "topic", "applies_to", "text", "citations",
-    "derivations", "reason", "missing", "rules"]);
-  const KNOWN_RESULT_FIELDS = new Set(["conclusions", "statuses", "undetermined", "ask_next",
-    "warnings", "facts", "stamp"]);
+  // as the library's reports word them
+  const STATUS_WORDS = {
+    applies: "applies", may_apply: "may apply", undetermined: "undetermined — facts missing",
+    source_silent: "undetermined — the source does not say", does_not_apply: "does not apply",
+  };
+  const KNOWN_CONCLUSION_FIELDS = new Set(["id", "kind", "title", "status", "certainty", "rule",
+    "role", "offense", "penalty", "modality", "deadline", "deadlines", "topic", "applies_to",
+    "on_conviction", "presumed", "hedged_by", "text", "note", "citations", "derivations",
+    "reason", "missing", "rules", "facts"]);
+  const KNOWN_RESULT_FIELDS = new Set(["conclusions", "statuses", "undetermined",
+    "not_applicable", "ask_next", "presumptions", "warnings", "facts", "stamp"]);
+  const KNOWN_CASE_FIELDS = new Set(["case_id", "title", "pairs", "victims", "accused",
+    "presumptions", "warnings", "stamp"]);
+
+  // The query of a question about the result shown: the pair (in a case of several people) and
+  // strict mode where the route takes it.
+  function query(params, options) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) {
+      if (v !== undefined && v !== null) q.set(k, String(v));
+    }
+    if (currentPair) {
+      if (currentPair.accused) q.set("accused", currentPair.accused);
+      q.set("victim", currentPair.victim);
+    }
+    if (!(options && options.noStrict) && lastStrict) q.set("strict", "true");
+    const text = q.toString();
+    return text ? "?" + text : "";
+  }
+
+  function strictMode() {
+    return $("strict").checked;
+  }
 
   function titleOf(id) {
+    const found = (r) => [...(r.conclusions || []), ...(r.statuses || []), ...(r.undetermined || []),
+      ...(r.not_applicable || [])].find((c) => c.id === id);
     if (lastResult) {
-      for (const c of [...(lastResult.conclusions || []), ...(lastResult.statuses || []), ...(lastResult.undetermined || [])]) {
-        if (c.id === id) return c.title;
+      const results = lastResult.pairs ? lastResult.pairs.map((p) => p.result) : [lastResult];
+      for (const r of results) {
+        const c = found(r);
+        if (c) return c.title;
       }
     }
     if (rules) {
@@ -446,19 +584,31 @@
     return f(r.min) + "–" + f(r.max) + unit;
   }
 
+  // A penalty as the source states it (the library's words: dmst.report format_penalty).
   function penaltyText(p) {
-    if (!p) return null;
+    return p ? sentence(penaltyWords(p)) : null;
+  }
+
+  function penaltyWords(p) {
     const parts = [];
     const prison = range(p.prison_years, " years");
     const fine = range(p.fine_usd, "", true);
     if (prison) parts.push("prison " + prison);
     if (fine) parts.push("fine " + fine);
-    return parts.length ? sentence(parts.join("; ")) : "No penalty stated in the source";
+    let text = parts.length ? parts.join("; ") : "no penalty stated in the source";
+    if (p.basis === "group" && parts.length) text += " (the range for " + p.group + ", not this offense's own)";
+    return text;
   }
+
+  const plural = (n, one, many) => n + " " + (n === 1 ? one : many);
 
   function badge(certainty) {
     if (certainty === "may_apply") return h("span", { class: "badge may" }, "may apply");
     if (certainty === "applies") return h("span", { class: "badge applies" }, "applies");
+    if (certainty === "does_not_apply") return h("span", { class: "badge no" }, "does not apply");
+    if (certainty === "undetermined" || certainty === "source_silent") {
+      return h("span", { class: "badge open" }, STATUS_WORDS[certainty]);
+    }
     return h("span", { class: "badge other" }, words(certainty || ""));
   }
 
@@ -491,12 +641,13 @@
   function explainDetails(id) {
     const body = h("div", { class: "lazy" });
     const d = h("details", { class: "explain" }, h("summary", {}, "How was this reached?"), body);
+    const asked = query({ conclusion: id });
     d.addEventListener("toggle", async () => {
       if (!d.open || body.dataset.loaded) return;
       body.dataset.loaded = "1";
       body.textContent = "Loading…";
       try {
-        const nodes = await api("v1/explain?conclusion=" + encodeURIComponent(id), { body: lastCase });
+        const nodes = await api("v1/explain" + asked, { body: lastCase });
         body.textContent = "";
         body.append(h("ul", { class: "tree" }, nodes.map((n) => explanationNode(n, new Set()))));
       } catch (e) {
@@ -506,115 +657,257 @@
     return d;
   }
 
+  function factUse(f) {
+    return h("li", { class: f.holds === false ? "fails" : "holds" },
+      (f.holds === false ? "✗ " : "✓ ") + (f.condition || f.fact) + " — given: " + formatValue(f.value) +
+      (f.presumed ? " (presumed: the case is silent)" : ""));
+  }
+
   function explanationNode(node, seen) {
     const head = h("span", {}, h("strong", {}, node.title || node.id), " ", badge(node.certainty));
     if (seen.has(node.id)) return h("li", {}, head, " (shown above)");
     seen.add(node.id);
+    if (node.elsewhere) return h("li", {}, head, " — reached for another accused of the case: see that pair");
     const steps = (node.derivations || []).map((step) => h("li", {},
-      h("span", {}, "by the rule: ", step.title || step.rule, " ", h("code", {}, step.rule)),
+      h("span", {}, "by the rule: ", step.title || step.rule, " ", h("code", {}, step.rule),
+        step.accused ? " (for accused " + step.accused + ")" : ""),
       citationBlock(step.citations),
       h("ul", {},
-        (step.facts || []).map((f) => h("li", { class: f.holds === false ? "fails" : "holds" },
-          (f.holds === false ? "✗ " : "✓ ") + (f.condition || f.fact) + " — given: " + formatValue(f.value))),
+        (step.facts || []).map(factUse),
         (step.exceptions || []).map((ex) => h("li", {}, "not overridden by: " + (ex.title || ex.id))),
         (step.relied_on || []).map((n) => explanationNode(n, seen)))));
     return h("li", {}, head, h("ul", {}, steps));
   }
 
-  function conclusionCard(c, level) {
+  function conclusionCard(c, level, options) {
+    const opts = options || {};
     const heading = h("h" + level, { class: "card-title" }, c.title || c.id, " ", badge(c.certainty));
     const meta = [];
     if (c.modality) meta.push("Modality: " + words(c.modality));
     if (c.deadline) meta.push("Deadline: " + c.deadline);
+    if (c.on_conviction) meta.push("Attaches on conviction (no conviction is given yet)");
     const appliesTo = (c.applies_to || []).length
       ? h("p", { class: "applies-to" }, "For: " + c.applies_to.map(titleOf).join("; "))
       : null;
-    return h("article", { class: "card conclusion", "data-id": c.id, id: "c-" + c.id.replace(/\./g, "-") },
+    return h("article", { class: "card conclusion", "data-id": c.id },
       heading,
       c.penalty ? h("p", { class: "penalty" }, penaltyText(c.penalty)) : null,
       meta.length ? h("p", { class: "meta" }, meta.join(" · ")) : null,
+      (c.deadlines || []).length
+        ? h("ul", { class: "deadlines" }, c.deadlines.map((d) => h("li", {}, "By " + d.date + ": " + d.description + " (" + d.months + " months from the offense date)")))
+        : null,
       appliesTo,
+      (c.hedged_by || []).length
+        ? h("p", { class: "meta" }, "May apply because it rests on: " + c.hedged_by.map(titleOf).join("; "))
+        : null,
+      (c.presumed || []).length
+        ? h("p", { class: "meta presumed" }, "Rests on a presumed fact: " + c.presumed.map(factLabel).join(", "))
+        : null,
       c.text ? h("p", { class: "text" }, c.text) : null,
       citationBlock(c.citations),
       extraFields(c, KNOWN_CONCLUSION_FIELDS),
       h("p", { class: "rule-ref" }, "Rule ", h("code", {}, c.rule || c.id)),
-      explainDetails(c.id));
+      opts.explain === false ? null : explainDetails(c.id));
   }
+
+  let headingLevel = 3; // sections of a result: h3 on its own, h4 inside a case
 
   function section(title, id, ...body) {
     return h("section", { class: "result-section", "aria-labelledby": id },
-      h("h3", { id }, title), ...body);
+      h("h" + headingLevel, { id }, title), ...body);
   }
 
   function answerButton(fact) {
-    if (!leafFor(fact)) return h("code", {}, fact);
+    if (caseMode() || !leafFor(fact)) return h("code", {}, fact);
     return h("button", { type: "button", class: "link", onclick: () => focusFact(fact) },
       "Answer: " + factLabel(fact), " ", h("code", { class: "path" }, fact));
   }
 
-  function renderResult(result, changes) {
-    const out = $("result");
+  function caseAbout(extra) {
+    const c = lastCase || {};
+    if (!c.title && !c.narrative && !c.case_id && !extra) return null;
+    return h("div", { class: "case-about" },
+      c.title ? h("p", { class: "case-title" }, c.title) : null,
+      c.case_id ? h("p", { class: "meta" }, "Case id: " + c.case_id) : null,
+      extra ? h("p", {}, extra) : null,
+      c.narrative ? h("p", { class: "narrative" }, c.narrative) : null);
+  }
+
+  function warningsSection(list) {
+    if (!(list || []).length) return null;
+    return section("Warnings", "sec-warnings",
+      h("ul", { class: "warnings" }, list.map((w) => h("li", {}, w.message || JSON.stringify(w)))));
+  }
+
+  function presumptionsSection(list) {
+    if (!(list || []).length) return null;
+    return section("Presumed facts", "sec-presumed",
+      h("p", {}, "The case is silent on these facts, so dmst presumes them, as a careful reader " +
+        "would, and marks each conclusion that rests on them. Turn on strict mode to presume nothing."),
+      h("ul", { class: "presumptions" }, list.map((p) => h("li", { "data-fact": p.fact },
+        h("strong", {}, factLabel(p.fact) + ": " + formatValue(p.value)), " ", h("code", { class: "path" }, p.fact),
+        p.reason ? h("p", {}, p.reason) : null,
+        citationBlock(p.citations),
+        extraFields(p, new Set(["fact", "value", "reason", "citations"]))))));
+  }
+
+  // A Result: one accused and one victim (the case, or one pair of a case of several people).
+  function renderResult(result, changes, container) {
+    const out = container || $("result");
     out.textContent = "";
     const conclusions = result.conclusions || [];
     const statuses = result.statuses || [];
     const undetermined = result.undetermined || [];
 
-    if (lastCase && (lastCase.title || lastCase.narrative)) {
-      out.append(h("div", { class: "case-about" },
-        lastCase.title ? h("p", { class: "case-title" }, lastCase.title) : null,
-        lastCase.narrative ? h("p", { class: "narrative" }, lastCase.narrative) : null));
-    }
-    if (changes) out.append(changesSection(changes));
+    if (!container) put(out, caseAbout());
+    if (changes) put(out, changesSection(changes));
+    put(out, warningsSection(result.warnings));
+    put(out, presumptionsSection(result.presumptions));
 
-    if ((result.warnings || []).length) {
-      out.append(section("Warnings", "sec-warnings",
-        h("ul", { class: "warnings" }, result.warnings.map((w) => h("li", {}, w.message || JSON.stringify(w))))));
-    }
-
-    out.append(section("Victim status", "sec-status",
+    put(out, section("Victim status", "sec-status",
       statuses.length
         ? h("ul", { class: "statuses" }, statuses.map((s) => h("li", { "data-id": s.id },
           h("span", { class: "mark", "aria-hidden": "true" }, "✓ "), s.title, " ", badge(s.certainty))))
         : h("p", {}, "No status of the victim follows from the facts given.")));
 
     const charges = conclusions.filter((c) => c.kind === "charge");
-    const byRole = new Map();
-    for (const c of charges) {
-      const role = c.role || "";
-      if (!byRole.has(role)) byRole.set(role, []);
-      byRole.get(role).push(c);
-    }
-    const roleBlocks = [];
-    for (const [role, list] of byRole) {
-      const hid = "sec-charges-" + (role || "any");
-      roleBlocks.push(h("section", { class: "role", "aria-labelledby": hid, "data-role": role },
-        h("h4", { id: hid }, role ? (ROLE_TITLES[role] || sentence(words(role))) : "Any role"),
-        list.map((c) => conclusionCard(c, 5))));
-    }
-    out.append(section("Charges, by role of the accused", "sec-charges",
-      roleBlocks.length ? roleBlocks : h("p", {}, "No charge applies on the facts given.")));
+    const roles = (result.facts || {})["accused.roles"];
+    put(out, section("Charges", "sec-charges",
+      h("p", { class: "meta" }, "Against the accused" +
+        (Array.isArray(roles) && roles.length ? ", who took part as " + roles.map(words).join(" and ") : "") + "."),
+      charges.length ? charges.map((c) => conclusionCard(c, headingLevel + 1)) : h("p", {}, "No charge applies on the facts given.")));
 
     for (const [kind, title] of SECTIONS) {
       const list = conclusions.filter((c) => c.kind === kind);
       if (!list.length) continue;
-      out.append(section(title, "sec-" + kind, list.map((c) => conclusionCard(c, 4))));
+      put(out, section(title, "sec-" + kind, list.map((c) => conclusionCard(c, headingLevel + 1))));
     }
     const knownKinds = new Set(["charge", ...SECTIONS.map((s) => s[0])]);
     const other = conclusions.filter((c) => !knownKinds.has(c.kind));
-    if (other.length) out.append(section("Other conclusions", "sec-other", other.map((c) => conclusionCard(c, 4))));
+    if (other.length) put(out, section("Other conclusions", "sec-other", other.map((c) => conclusionCard(c, headingLevel + 1))));
 
-    out.append(doesNotApplySection(result));
-    out.append(askNextSection(result.ask_next || []));
-    out.append(undeterminedSection(undetermined));
-    out.append(whatIfSection());
-    out.append(factsSection(result.facts || {}));
+    put(out, doesNotApplySection(result));
+    put(out, askNextSection(result.ask_next || []));
+    put(out, undeterminedSection(undetermined));
+    put(out, whatIfSection());
+    put(out, factsSection(result.facts || {}));
 
     for (const [k, v] of Object.entries(result)) {
       if (KNOWN_RESULT_FIELDS.has(k) || v === null || (Array.isArray(v) && !v.length)) continue;
-      out.append(section(sentence(words(k)), "sec-x-" + k, genericValue(v)));
+      put(out, section(sentence(words(k)), "sec-x-" + k, genericValue(v)));
     }
-    out.append(stampSection(result.stamp));
+    if (!container) {
+      put(out, stampSection(result.stamp));
+      show($("result-tools"), true);
+    }
+  }
+
+  // A CaseResult: several accused and victims, pair by pair, with summaries by accused and by
+  // victim; one pair at a time is shown in full.
+  function renderCaseResult(result) {
+    const out = $("result");
+    out.textContent = "";
+    currentPair = null;
+    const pairs = result.pairs || [];
+    const people = "A case of " + (result.accused || []).length + " accused and " +
+      plural((result.victims || []).length, "victim", "victims") + ": " +
+      plural(pairs.length, "pair", "pairs") + " of accused and victim.";
+    put(out, caseAbout(people));
+    put(out, warningsSection(result.warnings));
+    put(out, presumptionsSection(result.presumptions));
+
+    put(out, section("The accused and their charges", "sec-accused",
+      (result.accused || []).length
+        ? result.accused.map((a, i) => accusedSummary(a, i))
+        : h("p", {}, "The case names no accused.")));
+    put(out, section("The victims", "sec-victims",
+      (result.victims || []).map((v, i) => victimSummary(v, i))));
+
+    const holder = h("div", { class: "pair-result", id: "pair-result" });
+    const select = h("select", { id: "pair-select" }, pairs.map((p, k) =>
+      h("option", { value: String(k) }, pairName(p))));
+    select.addEventListener("change", () => showPair(pairs[Number(select.value)], holder));
+    put(out, section("Each pair in full", "sec-pairs",
+      h("p", {}, "Everything dmst concludes for one accused and one victim, with how each " +
+        "conclusion was reached, what does not apply and why, and what to ask next."),
+      h("div", { class: "pair-choice" }, h("label", { for: "pair-select" }, "Pair"), select),
+      holder));
+    if (pairs.length) showPair(pairs[0], holder);
+
+    for (const [k, v] of Object.entries(result)) {
+      if (KNOWN_CASE_FIELDS.has(k) || v === null || (Array.isArray(v) && !v.length)) continue;
+      put(out, section(sentence(words(k)), "sec-x-" + k, genericValue(v)));
+    }
+    put(out, stampSection(result.stamp));
     show($("result-tools"), true);
+  }
+
+  function pairName(p) {
+    return (p.accused ? "Accused " + p.accused : "No accused") + " and victim " + p.victim;
+  }
+
+  function showPair(p, holder) {
+    currentPair = { accused: p.accused, victim: p.victim };
+    const level = headingLevel;
+    headingLevel = 4;
+    try {
+      renderResult(p.result, null, holder);
+    } finally {
+      headingLevel = level;
+    }
+    holder.setAttribute("aria-label", pairName(p));
+  }
+
+  function accusedSummary(a, i) {
+    const hid = "accused-" + i;
+    const given = [];
+    if (a.charged_with) given.push("Charged with: " + (a.charged_with.length ? a.charged_with.map(words).join(", ") : "nothing yet"));
+    if (a.convicted_of) given.push("Convicted of: " + (a.convicted_of.length ? a.convicted_of.map(words).join(", ") : "nothing yet"));
+    const holds = (c) => Object.values(c.victims || {}).some((st) => st === "applies" || st === "may_apply");
+    const charge = (c) => h("li", { "data-id": c.id },
+      h("strong", { class: "charge-title" }, c.title),
+      c.penalty ? h("span", { class: "penalty" }, " — " + penaltyWords(c.penalty)) : null,
+      h("ul", { class: "by-victim" }, Object.entries(c.victims || {}).map(([vid, status]) =>
+        h("li", { "data-victim": vid }, "Victim " + vid + ": ", badge(status)))));
+    const applying = (a.charges || []).filter(holds);
+    const open = (a.charges || []).filter((c) => !holds(c));
+    return h("section", { class: "person accused", "aria-labelledby": hid, "data-accused": a.id },
+      h("h4", { id: hid }, "Accused " + a.id + ((a.roles || []).length ? " — " + a.roles.map(words).join(", ") : "")),
+      given.map((t) => h("p", { class: "meta" }, t)),
+      applying.length
+        ? h("ul", { class: "case-charges" }, applying.map(charge))
+        : h("p", {}, "No charge applies on the facts given."),
+      open.length
+        ? h("details", { class: "undetermined-list" },
+          h("summary", {}, plural(open.length, "charge", "charges") + " the facts cannot decide yet"),
+          h("ul", { class: "case-charges open" }, open.map(charge)))
+        : null);
+  }
+
+  function victimSummary(v, i) {
+    const hid = "victim-" + i;
+    const conclusions = v.conclusions || [];
+    const undetermined = v.undetermined || [];
+    const notApplicable = v.not_applicable || [];
+    return h("section", { class: "person victim", "aria-labelledby": hid, "data-victim": v.id },
+      h("h4", { id: hid }, "Victim " + v.id),
+      (v.statuses || []).length
+        ? h("ul", { class: "statuses" }, v.statuses.map((id) => h("li", { "data-id": id },
+          h("span", { class: "mark", "aria-hidden": "true" }, "✓ "), titleOf(id))))
+        : h("p", {}, "No status of the victim follows from the facts given."),
+      conclusions.length
+        ? h("ul", { class: "owed" }, conclusions.map((c) => h("li", { "data-id": c.id }, c.title, " ", badge(c.certainty))))
+        : h("p", {}, "Nothing the victim is owed follows from the facts given."),
+      notApplicable.length
+        ? h("p", {}, "Does not apply: " + notApplicable.map((n) => n.title).join("; ") + ".")
+        : null,
+      undetermined.length
+        ? h("details", { class: "undetermined-list" },
+          h("summary", {}, undetermined.length + (undetermined.length === 1 ? " conclusion" : " conclusions") +
+            " about this victim the facts cannot decide yet"),
+          h("ul", {}, undetermined.map((u) => h("li", { "data-id": u.id }, u.title,
+            (u.missing || []).length ? " — would be decided by: " + u.missing.join(", ") : ""))))
+        : null);
   }
 
   function genericValue(v) {
@@ -633,10 +926,10 @@
         h("p", {}, "Nothing is left undetermined by the facts given."));
     }
     const cards = list.map((u) => h("article", { class: "card undetermined", "data-id": u.id },
-        h("h4", { class: "card-title" }, u.title || u.id,
+        h("h" + (headingLevel + 1), { class: "card-title" }, u.title || u.id,
           " ", h("span", { class: "badge open" }, "undetermined")),
         u.reason === "source_silent"
-          ? h("p", {}, "The source does not say whether this applies.")
+          ? h("p", {}, "The source does not say whether this applies." + (u.note ? " " + u.note : ""))
           : null,
         (u.missing || []).length
           ? h("div", { class: "missing" }, h("p", {}, "Would be decided by:"),
@@ -661,13 +954,22 @@
       h("p", {}, "Unknown facts, the one that would settle the most first."),
       h("ol", { class: "ask-next" }, list.map((a) => h("li", { "data-fact": a.fact },
         answerButton(a.fact),
-        h("span", { class: "settles" }, " — bears on " + a.settles + " undetermined " + (a.settles === 1 ? "conclusion" : "conclusions"))))));
+        a.question ? h("span", { class: "question-text" }, " — " + a.question) : null,
+        h("span", { class: "settles" }, " (bears on " + a.settles + " undetermined " + (a.settles === 1 ? "conclusion" : "conclusions") + ")")))));
+  }
+
+  function reasonText(r) {
+    if (r.conclusion) {
+      return (r.exception ? "overridden by: " : "needs: ") + titleOf(r.conclusion);
+    }
+    return r.condition + (r.fact ? " — given: " + formatValue(r.value) : "");
   }
 
   function doesNotApplySection(result) {
     const body = h("div", {});
     const d = h("details", { class: "does-not-apply" },
       h("summary", {}, "Show the conclusions that do not apply, and why"), body);
+    const reasons = new Map((result.not_applicable || []).map((n) => [n.id, n]));
     d.addEventListener("toggle", async () => {
       if (!d.open || body.dataset.loaded) return;
       body.dataset.loaded = "1";
@@ -684,25 +986,31 @@
         body.append(h("p", {}, "Every conclusion of the rulebook applies or is undetermined."));
         return;
       }
-      const order = ["charge", "status", "protection", "consequence", "defense_barred", "investigation", "gap"];
-      missingOnes.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+      const order = ["charge", "status", "protection", "sentencing", "consequence", "defense_barred", "investigation", "gap"];
+      // first those the result says do not apply (a threshold or a fact decides it), then the rest
+      missingOnes.sort((a, b) => (reasons.has(b.conclusion) - reasons.has(a.conclusion)) ||
+        (order.indexOf(a.kind) - order.indexOf(b.kind)));
       body.append(h("p", {}, "Open one to see each condition of each rule that could add it, as it stands on these facts."),
-        h("ul", { class: "not-apply" }, missingOnes.map((r) => h("li", {}, whyNotDetails(r)))));
+        h("ul", { class: "not-apply" }, missingOnes.map((r) => h("li", {}, whyNotDetails(r, reasons.get(r.conclusion))))));
     });
     return section("What does not apply, and why", "sec-not", d);
   }
 
-  function whyNotDetails(r) {
+  function whyNotDetails(r, decided) {
     const body = h("div", { class: "lazy" });
+    const asked = query({ depth: 0, conclusion: r.conclusion });
+    const because = decided && (decided.because || []).length
+      ? h("span", { class: "because" }, " — because " + decided.because.map(reasonText).join("; "))
+      : null;
     const d = h("details", { class: "why-not", "data-id": r.conclusion },
-      h("summary", {}, r.conclusion_title, " ", h("span", { class: "kind" }, "(" + (KIND_TITLES[r.kind] || words(r.kind)).toLowerCase() + (r.role ? ", " + r.role : "") + ")")),
+      h("summary", {}, r.conclusion_title, " ", h("span", { class: "kind" }, "(" + (KIND_TITLES[r.kind] || words(r.kind)).toLowerCase() + (r.role ? ", " + r.role : "") + ")"), because),
       body);
     d.addEventListener("toggle", async () => {
       if (!d.open || body.dataset.loaded) return;
       body.dataset.loaded = "1";
       body.textContent = "Loading…";
       try {
-        const w = await api("v1/why-not?depth=0&conclusion=" + encodeURIComponent(r.conclusion), { body: lastCase });
+        const w = await api("v1/why-not" + asked, { body: lastCase });
         body.textContent = "";
         body.append(whyNotView(w));
       } catch (e) {
@@ -728,10 +1036,17 @@
   }
 
   function whyNotView(w) {
-    const parts = [h("p", {}, "Status: ", h("strong", {}, words(w.status)))];
+    const parts = [h("p", {}, "Status: ", h("strong", {}, STATUS_WORDS[w.status] || words(w.status)))];
+    if ((w.deciders || []).length) {
+      parts.push(h("p", {}, "What the missing facts would make of it:"),
+        h("ul", { class: "deciders" }, w.deciders.map((d) => h("li", {},
+          factLabel(d.fact) + ": " + formatValue(d.value) + " → " + (STATUS_WORDS[d.status] || words(d.status)),
+          " ", h("code", { class: "path" }, d.fact)))));
+    }
     for (const r of w.rules || []) {
       parts.push(h("div", { class: "rule-check" },
         h("p", {}, "Rule ", h("code", {}, r.rule), ": ", OUTCOMES[r.outcome] || words(r.outcome)),
+        r.note ? h("p", { class: "meta" }, r.note) : null,
         h("ul", { class: "checks" }, (r.conditions || []).map(checkItem)),
         (r.exceptions || []).length
           ? h("p", {}, "Exceptions: " + r.exceptions.map((e) => (e.title || e.id) + " (" + words(e.status) + ")").join("; "))
@@ -744,20 +1059,24 @@
     const body = h("div", {});
     const d = h("details", { class: "what-if" },
       h("summary", {}, "Show the single changes that would alter the result"), body);
+    const asked = query({}, { noStrict: true });
+    const tryable = !caseMode(); // a change is tried in the form; a case file is edited by hand
     d.addEventListener("toggle", async () => {
       if (!d.open || body.dataset.loaded) return;
       body.dataset.loaded = "1";
       body.textContent = "Trying each single change…";
       try {
-        const report = await api("v1/flips", { body: lastCase });
+        const report = await api("v1/flips" + asked, { body: lastCase });
         body.textContent = "";
         const useful = (report.flips || []).filter((f) => !f.skipped && (f.changes || []).length);
         if (!useful.length) {
           body.append(h("p", {}, "No single change of the facts dmst tries would change the result."));
           return;
         }
-        body.append(h("p", {}, "Each change below alters one fact. Try one to see the whole result with it; you can undo it."),
-          h("ul", { class: "flips" }, useful.map(flipItem)));
+        body.append(h("p", {}, tryable
+          ? "Each change below alters one fact. Try one to see the whole result with it; you can undo it."
+          : "Each change below alters one fact of this pair. To try one, change it in the case file."),
+        h("ul", { class: "flips" }, useful.map((f) => flipItem(f, tryable))));
       } catch (e) {
         body.textContent = e.message;
       }
@@ -765,7 +1084,7 @@
     return section("What if one fact changed", "sec-whatif", d);
   }
 
-  function flipItem(f) {
+  function flipItem(f, tryable) {
     const add = f.changes.filter((c) => c.change === "appears").length;
     const gone = f.changes.filter((c) => c.change === "disappears").length;
     const other = f.changes.length - add - gone;
@@ -775,7 +1094,7 @@
       h("p", {}, h("strong", {}, label), " ", h("code", { class: "path" }, f.fact), " — " + summary),
       h("ul", { class: "flip-changes" }, f.changes.slice(0, 8).map((c) => h("li", {}, changeLine(c))),
         f.changes.length > 8 ? h("li", {}, "and " + (f.changes.length - 8) + " more") : null),
-      h("button", { type: "button", class: "small", onclick: () => tryFlip(f) }, "Try this: " + label));
+      tryable ? h("button", { type: "button", class: "small", onclick: () => tryFlip(f) }, "Try this: " + label) : null);
   }
 
   const CHANGE_WORDS = {
@@ -864,11 +1183,16 @@
     if (!err) return;
     const e = err.error || {};
     const problems = e.problems && e.problems.length ? e.problems : [];
+    const fromText = caseMode(); // the case file written in the text box, not the form
+    if (fromText) $("case-text").setAttribute("aria-invalid", "true");
     const items = problems.map((p) => {
       const field = (p.field || e.field || "").replace(/^facts\./, "");
-      const leaf = leafFor(field);
-      if (leaf && leaf.input) leaf.input.setAttribute("aria-invalid", "true");
       const text = (p.message || "") + (p.suggestion ? " (did you mean " + p.suggestion + "?)" : "");
+      if (fromText) {
+        return h("li", {}, (p.line ? "line " + p.line + ", " : "") + (field ? field + ": " : "") + text);
+      }
+      const leaf = leafFor(field);
+      if (leaf && leaf.input) (leaf.inputFor ? leaf.inputFor(field) : leaf.input).setAttribute("aria-invalid", "true");
       return h("li", {}, leaf
         ? h("button", { type: "button", class: "link", onclick: () => focusFact(field) }, factLabel(field) + ": " + text)
         : (field ? field + ": " : "") + text);
@@ -880,24 +1204,53 @@
 
   let evaluating = false;
 
+  // The case written in the text box, as the server reads it (YAML or JSON; the server
+  // answers with the case file as JSON, which the questions about the result then send).
+  async function caseFromText() {
+    const text = $("case-text").value;
+    if (!text.trim()) {
+      throw new ApiError(0, { message: "the case file is empty: write or paste one, or open a case file" });
+    }
+    const json = text.trim().startsWith("{");
+    return api("v1/validate", {
+      body: text, headers: { "Content-Type": json ? "application/json" : "application/yaml" },
+    });
+  }
+
+  function summary(result) {
+    if (!result.pairs) {
+      const charges = (result.conclusions || []).filter((c) => c.kind === "charge").length;
+      return charges + (charges === 1 ? " charge" : " charges") + " and " +
+        (result.undetermined || []).length + " undetermined conclusions.";
+    }
+    const charges = (result.accused || []).reduce((n, a) => n + (a.charges || []).filter((c) =>
+      Object.values(c.victims || {}).some((st) => st === "applies" || st === "may_apply")).length, 0);
+    return "A case of " + result.pairs.length + (result.pairs.length === 1 ? " pair" : " pairs") +
+      " of accused and victim; " + charges + (charges === 1 ? " charge applies" : " charges apply") +
+      " across the accused.";
+  }
+
   async function evaluate(options) {
     const opts = options || {};
     if (evaluating) return null;
     evaluating = true;
-    const payload = currentCase();
-    $("evaluate").setAttribute("aria-busy", "true");
+    const button = caseMode() ? $("evaluate-case") : $("evaluate");
+    button.setAttribute("aria-busy", "true");
     try {
-      const result = await api("v1/evaluate", { body: payload });
+      const payload = caseMode() ? await caseFromText() : currentCase();
+      const strict = strictMode();
+      const result = await api("v1/evaluate" + (strict ? "?strict=true" : ""), { body: payload });
       let changes = null;
       if (opts.compareWith) changes = await api("v1/diff", { body: { a: opts.compareWith, b: payload } });
       else previousCase = null;
       lastCase = payload;
       lastResult = result;
+      lastStrict = strict;
+      currentPair = null;
       showErrors(null);
-      renderResult(result, changes);
-      const charges = (result.conclusions || []).filter((c) => c.kind === "charge").length;
-      say("Evaluated. " + charges + (charges === 1 ? " charge" : " charges") + " and " +
-        (result.undetermined || []).length + " undetermined conclusions.");
+      if (result.pairs) renderCaseResult(result);
+      else renderResult(result, changes);
+      say("Evaluated. " + summary(result));
       if (opts.focus) $("result-heading").focus();
       return result;
     } catch (err) {
@@ -906,8 +1259,40 @@
       return null;
     } finally {
       evaluating = false;
-      $("evaluate").removeAttribute("aria-busy");
+      button.removeAttribute("aria-busy");
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // one victim and one accused (the form), or a case of several people (a case file)
+
+  function caseMode() {
+    return $("mode-case").checked;
+  }
+
+  // The form's case as a case of several people: its victim and accused the first of each.
+  function asCaseOfSeveral(data) {
+    const facts = data.facts || {};
+    const victim = Object.assign({ id: "V1" }, facts.victim || {});
+    if (facts.compensation) victim.compensation = facts.compensation;
+    const out = {};
+    for (const k of ["case_id", "title", "narrative"]) if (data[k]) out[k] = data[k];
+    out.facts = { victims: [victim], accused: [Object.assign({ id: "A1" }, facts.accused || {})] };
+    for (const k of ["investigation", "dates"]) if (facts[k]) out.facts[k] = facts[k];
+    return out;
+  }
+
+  function setMode(mode) {
+    const several = mode === "case";
+    $("mode-" + (several ? "case" : "scenario")).checked = true;
+    show($("case-form"), !several);
+    show($("case-panel"), several);
+    show($("guide-toggle"), !several);
+    if (several && guiding) stopGuide();
+    if (several && !$("case-text").value.trim()) {
+      $("case-text").value = JSON.stringify(asCaseOfSeveral(currentCase()), null, 2) + "\n";
+    }
+    showErrors(null);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -960,12 +1345,13 @@
         boxes.map((b) => h("span", { class: "choice" }, b, h("label", { for: b.id }, sentence(words(b.value)))))),
       h("button", { type: "submit", class: "primary" }, "Answer"), skip);
     } else {
-      const input = h("input", { id: "guide-input", type: leaf.kind === "number" ? "number" : leaf.kind === "date" ? "date" : "text",
+      const numeric = leaf.kind === "number" || leaf.kind === "age";
+      const input = h("input", { id: "guide-input", type: numeric ? "number" : leaf.kind === "date" ? "date" : "text",
         min: leaf.schema.minimum, max: leaf.schema.maximum });
       controls = h("form", { class: "guide-answers", onsubmit: (ev) => {
         ev.preventDefault();
         if (input.value === "") return;
-        answer(leaf.kind === "number" ? Number(input.value) : input.value);
+        answer(numeric ? Number(input.value) : input.value);
       } }, h("label", { for: "guide-input" }, leaf.label), input,
       h("button", { type: "submit", class: "primary" }, "Answer"), skip);
     }
@@ -1152,7 +1538,14 @@
       const data = await api("v1/validate", {
         body: text, headers: { "Content-Type": yaml ? "application/yaml" : "application/json" },
       });
-      form.set(data);
+      if (data.facts && Array.isArray(data.facts.victims)) {
+        // several people: the file goes into the case file box, as it is
+        $("case-text").value = text;
+        setMode("case");
+      } else {
+        setMode("scenario");
+        form.set(data);
+      }
       showErrors(null);
       say("Opened " + file.name + ".");
       await evaluate({ focus: true });
@@ -1168,29 +1561,47 @@
       evaluate({ focus: true });
     });
     $("guide-toggle").addEventListener("click", () => (guiding ? stopGuide() : startGuide()));
+
     $("clear-case").addEventListener("click", () => {
       form.set({});
+      $("case-text").value = "";
       previousCase = null;
       showErrors(null);
       say("The form is cleared: every fact is unknown.");
     });
     $("save-case").addEventListener("click", () => {
+      if (caseMode()) {
+        const text = $("case-text").value;
+        const json = text.trim().startsWith("{");
+        download(fileName(json ? ".json" : ".yaml"), text, json ? "application/json" : "application/yaml");
+        return;
+      }
       download(fileName(".json"), JSON.stringify(currentCase(), null, 2) + "\n", "application/json");
     });
+    for (const radio of document.querySelectorAll('input[name="mode"]')) {
+      radio.addEventListener("change", () => setMode(radio.value));
+    }
+    $("evaluate-case").addEventListener("click", () => evaluate({ focus: true }));
+    $("case-text").addEventListener("input", () => $("case-text").removeAttribute("aria-invalid"));
     $("open-case").addEventListener("change", (ev) => {
       const file = ev.target.files && ev.target.files[0];
       if (file) openCaseFile(file);
       ev.target.value = "";
     });
     $("print-brief").addEventListener("click", () => window.print());
-    $("download-brief").addEventListener("click", async () => {
+    const brief = async (format, ext, type) => {
+      const view = $("brief-view").value;
+      const q = "?format=" + format + (view !== "all" ? "&view=" + encodeURIComponent(view) : "") +
+        (lastStrict ? "&strict=true" : "");
       try {
-        const text = await api("v1/evaluate?format=markdown", { body: lastCase || currentCase() });
-        download(fileName(".md"), text, "text/markdown");
+        const text = await api("v1/evaluate" + q, { body: lastCase });
+        download(fileName(ext), text, type);
       } catch (err) {
         showErrors(err);
       }
-    });
+    };
+    $("download-brief").addEventListener("click", () => brief("markdown", ".md", "text/markdown"));
+    $("download-brief-html").addEventListener("click", () => brief("html", ".html", "text/html"));
     // the printed brief shows every quote
     window.addEventListener("beforeprint", () => {
       for (const d of document.querySelectorAll("#result details.more-quotes:not([open])")) {
