@@ -124,7 +124,8 @@ def test_a_case_error_names_the_person_in_the_list(client: TestClient) -> None:
     assert r.status_code == 422
     assert r.json()["error"] == raised.value.to_dict()
     [problem] = r.json()["error"]["problems"]
-    assert (problem["field"], problem["suggestion"]) == ("victims.1.agee", "victims.1.age")
+    assert (problem["field"], problem["suggestion"]) == ("facts.victims.1.agee",
+                                                         "facts.victims.1.age")
 
 
 def test_explain_and_why_not_answer_for_the_pair_named(client: TestClient,
@@ -304,8 +305,8 @@ def test_a_misspelt_fact_gets_the_library_problems(client: TestClient, engine: E
     assert error["type"] == "FactError"
     assert error["problems"] == raised.value.to_dict()["problems"]
     fields = {p["field"]: p for p in error["problems"]}
-    assert fields["victim.agee"]["suggestion"] == "victim.age"
-    assert "whole number" in fields["victim.age"]["message"]
+    assert fields["facts.victim.agee"]["suggestion"] == "facts.victim.age"
+    assert "whole number" in fields["facts.victim.age"]["message"]
 
 
 def test_a_case_file_error_names_the_field_under_facts(client: TestClient) -> None:
@@ -502,7 +503,7 @@ def test_diff_errors_name_the_side(client: TestClient) -> None:
     """A problem in case b is reported under b; a missing side is named."""
     r = post(client, "/v1/diff", {"a": PIMP, "b": {"victim": {"age": "x"}}})
     assert r.status_code == 422
-    assert r.json()["error"]["problems"][0]["field"] == "b.victim.age"
+    assert r.json()["error"]["problems"][0]["field"] == "b.facts.victim.age"
     r = post(client, "/v1/diff", {"a": PIMP})
     assert r.status_code == 422
     assert r.json()["error"]["problems"] == [{"message": "is required", "field": "b"}]
@@ -521,7 +522,8 @@ def test_flips_serves_the_library_what_ifs(client: TestClient, engine: Engine) -
 
 
 def test_batch_gives_the_library_lines_for_each_line(client: TestClient, engine: Engine) -> None:
-    """Lines in equal lines out, in order, each exactly as the library's batch writes it; bad
+    """One line out for each line in but the blank ones (skipped, as the library's batch skips
+    them), in order and numbered as in the input, each exactly as the library writes it; bad
     lines become error lines and the rest go on."""
     lines = [json.dumps({"facts": PIMP}).encode(), b"not json",
              json.dumps({"facts": {"victim": {"age": 13}}}).encode(), b"",
@@ -531,9 +533,10 @@ def test_batch_gives_the_library_lines_for_each_line(client: TestClient, engine:
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/x-ndjson"
     out = r.content.splitlines(keepends=True)
-    assert len(out) == len(lines)
-    assert out == list(evaluate_lines(lines, engine, source="request body"))
-    assert [json.loads(line)["line"] for line in out] == list(range(1, len(lines) + 1))
+    assert len(out) == sum(1 for line in lines if line)
+    assert out == [line for line in evaluate_lines(lines, engine, source="request body") if line]
+    assert [json.loads(line)["line"] for line in out] == [
+        n for n, line in enumerate(lines, 1) if line]
 
 
 def test_batch_refuses_a_line_too_long_and_a_body_too_large(engine: Engine) -> None:
