@@ -219,12 +219,13 @@ def diff_results(rulebook: Rulebook, a: Result, b: Result, *, accused: str | Non
     return ScenarioDiff(facts=changed_facts, changes=deltas, stamp=b.stamp)
 
 
-def diff(engine: Any, a: Any, b: Any) -> ScenarioDiff:
+def diff(engine: Any, a: Any, b: Any, *, presume: bool | None = None) -> ScenarioDiff:
     """Evaluate cases ``a`` and ``b`` (scenarios, cases or mappings of facts) and say what changes
     from one to the other, and why. Two cases are compared pair by pair (pairs matched by their
-    accused and victim ids). Raises :class:`~dmst.errors.FactError` for bad facts."""
+    accused and victim ids). ``presume=False`` evaluates both strictly. Raises
+    :class:`~dmst.errors.FactError` for bad facts."""
     eng = engine if engine is not None else _default_engine()
-    ra, rb = eng.evaluate(a), eng.evaluate(b)
+    ra, rb = eng.evaluate(a, presume=presume), eng.evaluate(b, presume=presume)
     if isinstance(ra, Result) and isinstance(rb, Result):
         return diff_results(eng.rulebook, ra, rb)
     pairs_a, pairs_b = _pairs(ra), _pairs(rb)
@@ -261,9 +262,26 @@ def pair_index(case: Scenario | Case, accused: str | None, victim: str | None) -
     """The index of the pair of ``case`` with this accused and victim (for a scenario, 0).
 
     Raises :class:`~dmst.errors.InputError` when the case has several pairs and the two ids do
-    not pick exactly one, listing the pairs."""
+    not pick exactly one, listing the pairs, and when ids are given for a single scenario (whose
+    accused and victim have none): an id that picks nothing is never ignored."""
     if isinstance(case, Scenario):
+        if accused is not None or victim is not None:
+            raise InputError(
+                "the case is one victim and one accused, who have no ids: leave out the "
+                "accused and victim ids (they choose a pair of a case of several people)",
+                field="accused" if accused is not None else "victim")
         return 0
+    for role, given, people in (("accused", accused, case.accused),
+                                ("victim", victim, case.victims)):
+        ids = [p.id for p in people]
+        if given is not None and given not in ids:
+            close = difflib.get_close_matches(given, ids, n=1)
+            raise InputError(
+                f"the case has no {role} '{given}'; its "
+                f"{'accused' if role == 'accused' else 'victims'}: {', '.join(ids) or 'none'}",
+                field=role,
+                problems=(Problem(f"no {role} '{given}' in the case", field=role,
+                                  suggestion=close[0] if close else None),))
     pairs = [(a, v) for a, v, _ in case.pairs()]
     chosen = [i for i, (a, v) in enumerate(pairs)
               if (accused is None or a == accused) and (victim is None or v == victim)]
@@ -396,7 +414,8 @@ def _date_candidates(rulebook: Rulebook, path: str, facts: Mapping[str, Any]) ->
 
 
 def flips(engine: Any, case: Any, facts: Sequence[str] = FLIP_FACTS, *,
-          accused: str | None = None, victim: str | None = None) -> FlipReport:
+          accused: str | None = None, victim: str | None = None,
+          presume: bool | None = None) -> FlipReport:
     """Try single changes of each fact in ``facts`` for one pair of ``case`` and report what
     each adds or removes in that pair's result.
 
@@ -405,6 +424,7 @@ def flips(engine: Any, case: Any, facts: Sequence[str] = FLIP_FACTS, *,
     fact is toggled (an unknown one set to true and to false). A change that would contradict
     another fact is listed as skipped. Raises :class:`~dmst.errors.InputError` for a fact that
     is not a true/false or whole-number fact, or a pair that is not in the case.
+    ``presume=False`` evaluates strictly (no presumption), the changed cases too.
     """
     from dmst.engine._engine import as_case
 
@@ -412,7 +432,7 @@ def flips(engine: Any, case: Any, facts: Sequence[str] = FLIP_FACTS, *,
     rb = eng.rulebook
     model = as_case(case)
     k = pair_index(model, accused, victim)
-    base = _pair_result(eng.evaluate(model), k)
+    base = _pair_result(eng.evaluate(model, presume=presume), k)
     out: list[Flip] = []
     for path in facts:
         spec = FACTS.get(path)
@@ -439,7 +459,7 @@ def flips(engine: Any, case: Any, facts: Sequence[str] = FLIP_FACTS, *,
                                 skipped="; ".join(p.message for p in exc.problems)
                                 or exc.message))
                 continue
-            after = _pair_result(eng.evaluate(changed), k)
+            after = _pair_result(eng.evaluate(changed, presume=presume), k)
             out.append(Flip(fact=path, before=current, after=value, threshold=threshold,
                             changes=diff_results(rb, base, after).changes))
     pair = model.pairs()[k] if isinstance(model, Case) else (None, None, None)

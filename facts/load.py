@@ -78,7 +78,7 @@ _TOP_KEYS = ("case_id", "title", "narrative", "facts", "expected")
 class Expect(BaseModel):
     """What one conclusion is expected to be, beyond applying: any of these may be stated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     status: str | None = Field(None, description="applies, may_apply, undetermined, ...")
     certainty: str | None = Field(None, description="applies or may_apply.")
@@ -96,7 +96,7 @@ ExpectedItem = str | dict[str, Expect]
 class _Outcomes(BaseModel):
     """The expected outcomes of one evaluation, by conclusion id."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     conclusions: list[ExpectedItem] | None = Field(
         None, description="Exactly the conclusions (and statuses) that apply, by id."

@@ -442,7 +442,8 @@ def test_why_not_in_a_case_needs_a_pair_and_answers_for_it(engine: Engine) -> No
     assert (mother.accused, mother.victim, mother.status) == ("MOTHER", "V1",
                                                               Status.UNDETERMINED)
     assert mother.missing == ["accused.conduct.enticed_for_commercial_sex"]
-    with pytest.raises(InputError, match="no pair matches"):
+    with pytest.raises(InputError,
+                       match="the case has no accused 'NOBODY'; its accused: MOTHER, BUYER"):
         why_not(engine, facts, "charge.enticing_child", accused="NOBODY")
 
 

@@ -476,3 +476,26 @@ def test_cli_diff_and_flips_markdown(tmp_path: Path) -> None:
     assert "## victim.age: 15 \u2192 18 (across 18)" in out.output
     rendered = markdown_it.MarkdownIt("commonmark").render(out.output)
     assert "<h2>victim.age: 15 \u2192 18 (across 18)</h2>" in rendered
+
+
+def test_ids_given_for_a_single_scenario_are_refused(engine: Engine) -> None:
+    """A single scenario's accused and victim have no ids: an id given to choose a pair is an
+    error, never silently ignored."""
+    with pytest.raises(InputError, match="no ids"):
+        flips(engine, PIMP, ("investigation.decoy",), accused="A1")
+
+
+def test_flips_and_diff_evaluate_strictly_when_asked(engine: Engine) -> None:
+    """With presume=False nothing is presumed in either case: saying the child is real changes
+    conclusions that, presumed, it would not."""
+    silent = {k: v for k, v in PIMP.items() if k != "investigation"}
+    real = {**silent, "investigation": {"decoy": False}}
+    assert diff(engine, silent, real).changes == []
+    assert diff(engine, silent, real, presume=False).changes != []
+
+    def to_real(**kw: Any) -> list[Any]:
+        report = flips(engine, silent, ("investigation.decoy",), **kw)
+        return [f.changes for f in report.flips if f.after is False]
+
+    assert to_real() == [[]]
+    assert to_real(presume=False) != [[]]

@@ -75,12 +75,13 @@ def diff_command(
     a: Path = typer.Argument(..., help="The first scenario or case file.", metavar="A"),
     b: Path = typer.Argument(..., help="The second scenario or case file.", metavar="B"),
     format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """Compare two cases: conclusions that appear, disappear or change, and the facts why."""
     with handle_errors():
         from dmst.engine.whatif import diff
 
-        answer = diff(engine(), read_case(a).facts, read_case(b).facts)
+        answer = diff(engine(), read_case(a).facts, read_case(b).facts, presume=not strict)
         emit(answer, format, compare=(str(a), str(b)))
 
 
@@ -95,6 +96,7 @@ def flips_command(
     accused: str = typer.Option(None, "--accused", metavar="ID", help=_ACCUSED_HELP),
     victim: str = typer.Option(None, "--victim", metavar="ID", help=_VICTIM_HELP),
     format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
     """What if one fact changed: ages across each threshold, true/false facts toggled.
 
@@ -105,5 +107,5 @@ def flips_command(
 
         case = read_case(file)
         report = flips(engine(), case.facts, tuple(fact) if fact else FLIP_FACTS,
-                       accused=accused, victim=victim)
+                       accused=accused, victim=victim, presume=not strict)
         emit(report, format, title=case.title)

@@ -9,7 +9,6 @@ facts, and turning the library's errors into error responses (see :mod:`dmst.web
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from collections.abc import AsyncIterator, Iterator
 from enum import Enum
@@ -31,7 +30,6 @@ from dmst.engine.whynot import WhyNot, why_not
 from dmst.errors import DmstError, FactError, InputError, Problem, SourceFileError
 from dmst.facts.load import CaseFile, JsonProblem, parse_case, parse_json
 from dmst.facts.load import case_from_data as _case_from_data
-from dmst.facts.model import Case
 from dmst.facts.paths import FLIP_FACTS
 from dmst.report import render
 from dmst.rules import Kind, LoadedRule, Rulebook
@@ -250,27 +248,17 @@ async def read_case(request: Request, service: Service) -> CaseFile:
 
 
 def check_people(case: CaseFile, accused: str | None, victim: str | None) -> None:
-    """Raise :class:`~dmst.errors.InputError` naming ``accused`` or ``victim`` (the query
-    parameters) when the case has no person of that id, with the ids it has and a close one.
-    (For a scenario of one victim and one accused, whose people have no ids, nothing is
-    checked: there is one pair.)"""
-    facts = case.facts
-    if not isinstance(facts, Case):
-        return
-    for param, given, people in (("accused", accused, facts.accused),
-                                 ("victim", victim, facts.victims)):
-        ids = [p.id for p in people]
-        if given is None or given in ids:
-            continue
-        close = difflib.get_close_matches(given, ids, n=1)
-        words = "accused" if param == "accused" else "victims"
-        known = ", ".join(ids) if ids else "none"
-        raise InputError(
-            f"the case has no {param} '{given}'; its {words}: {known}",
-            field=f"query.{param}",
-            problems=(Problem(f"no {param} '{given}' in the case", field=f"query.{param}",
-                              suggestion=close[0] if close else None),),
-        )
+    """Raise the library's :class:`~dmst.errors.InputError` when ``accused`` and ``victim`` (the
+    query parameters) do not pick one pair of the case, its fields named as the parameters
+    (``query.accused``)."""
+    try:
+        pair_index(case.facts, accused, victim)
+    except InputError as exc:
+        def field(name: str | None) -> str | None:
+            return f"query.{name}" if name in ("accused", "victim") else name
+
+        raise InputError(exc.message, field=field(exc.field), problems=tuple(
+            dataclasses.replace(p, field=field(p.field)) for p in exc.problems)) from None
 
 
 # --- writing responses -------------------------------------------------------------------------
@@ -517,7 +505,11 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                          text=True),
                    **_errors(*posted)},
     )
-    async def diff_cases(request: Request, format: FormatQuery = OutputFormat.json) -> Response:
+    async def diff_cases(
+        request: Request,
+        format: FormatQuery = OutputFormat.json,
+        strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
+    ) -> Response:
         """Compare case ``a`` with case ``b``."""
         media = _media_type(request)
         if not _is_json(media):
@@ -535,7 +527,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                                + [Problem("is required", field=k) for k in missing]),
             )
         a, b = case_from_data(data["a"], part="a"), case_from_data(data["b"], part="b")
-        changes = await run_in_threadpool(diff, service.engine, a.facts, b.facts)
+        changes = await run_in_threadpool(
+            lambda: diff(service.engine, a.facts, b.facts, presume=not strict))
         return _respond(changes, format, compare=(a.title or "A", b.title or "B"))
 
     @router.post(
@@ -555,6 +548,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         accused: AccusedQuery = None,
         victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
+        strict: Annotated[bool, Query(description="As for /evaluate: the changed cases too.")
+                          ] = False,
     ) -> Response:
         """Try single changes of facts (ages across every threshold the rules use, true/false
         facts toggled, unknown ones set either way) and report what each would change."""
@@ -562,7 +557,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         check_people(case, accused, victim)
         paths = tuple(fact) if fact else FLIP_FACTS
         report = await run_in_threadpool(
-            lambda: flips(service.engine, case.facts, paths, accused=accused, victim=victim))
+            lambda: flips(service.engine, case.facts, paths, accused=accused, victim=victim,
+                          presume=not strict))
         return _respond(report, format, title=case.title)
 
     @router.post(
