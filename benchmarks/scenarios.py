@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from dmst.facts.paths import FACTS, nest
 
-__all__ = ["full_scenario", "generate", "generate_case", "with_known"]
+__all__ = ["full_scenario", "generate", "generate_case", "stream", "with_known"]
 
 _GIVEN = list(FACTS)
 _AGES = [10, 12, 13, 14, 15, 16, 17, 18, 19, 25]
@@ -89,6 +90,16 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
             seen.add(key)
             out.append(doc)
     return out
+
+
+def stream(seed: int = 7) -> Iterator[dict[str, Any]]:
+    """Scenario documents drawn as :func:`generate` draws them, without end and without keeping
+    them (so without checking that no two are the same: with every fact drawn and a random part
+    of them given, a repeat is rare)."""
+    rng = random.Random(seed)
+    while True:
+        flat = full_scenario(rng)
+        yield {"facts": with_known(flat, rng, rng.randrange(3, len(flat) + 1))}
 
 
 def generate_case(rng: random.Random, accused: int, victims: int) -> dict[str, Any]:

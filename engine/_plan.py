@@ -369,7 +369,9 @@ class PairView:
             else [],
             text=spec.text, citations=self.p.citations(fired), derivations=[],
         )
-        order = sorted(templates.values(), key=lambda t: (t[0], t[1], t[4], t[5], t[6]))
+        pairs = self.prepared.pairs  # through other pairs: by their accused, not list order
+        order = sorted(templates.values(),
+                       key=lambda t: (t[0], t[1], t[4], t[5], str(pairs[t[6]].accused)))
         return item, tuple(order)
 
     def presumed_in(self, cid: str, entity: str) -> frozenset[str]:

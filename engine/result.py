@@ -65,6 +65,16 @@ def _fields(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
     return found
 
 
+def _instance(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """A model instance holding ``values`` as they are (no validation, no copy)."""
+    item = cls.__new__(cls)
+    object.__setattr__(item, "__dict__", values)
+    object.__setattr__(item, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(item, "__pydantic_extra__", None)
+    object.__setattr__(item, "__pydantic_private__", None)
+    return item
+
+
 def construct(cls: type[_M], **fields: Any) -> _M:
     """An instance of a result model from fields the engine built (no validation): the fast
     path of :meth:`BaseModel.model_construct`, keeping the fields' order (JSON is written in it).
@@ -77,23 +87,13 @@ def construct(cls: type[_M], **fields: Any) -> _M:
             values[name] = factory()
         elif default is not _REQUIRED:
             values[name] = default
-    item = cls.__new__(cls)
-    object.__setattr__(item, "__dict__", values)
-    object.__setattr__(item, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(item, "__pydantic_extra__", None)
-    object.__setattr__(item, "__pydantic_private__", None)
-    return item
+    return _instance(cls, values, set(fields))
 
 
 def replace(item: _M, **update: Any) -> _M:
     """A shallow copy of a result model with some fields replaced (no validation), sharing every
     list and mapping it does not replace: for a result that is written out and dropped."""
-    new = item.__class__.__new__(item.__class__)
-    object.__setattr__(new, "__dict__", {**item.__dict__, **update})
-    object.__setattr__(new, "__pydantic_fields_set__", item.__pydantic_fields_set__)
-    object.__setattr__(new, "__pydantic_extra__", None)
-    object.__setattr__(new, "__pydantic_private__", None)
-    return new
+    return _instance(type(item), {**item.__dict__, **update}, item.__pydantic_fields_set__)
 
 
 def copy_with(item: _M, **update: Any) -> _M:
@@ -102,12 +102,7 @@ def copy_with(item: _M, **update: Any) -> _M:
     values = {k: (list(v) if type(v) is list else dict(v) if type(v) is dict else v)
               for k, v in item.__dict__.items()}
     values.update(update)
-    new = item.__class__.__new__(item.__class__)
-    object.__setattr__(new, "__dict__", values)
-    object.__setattr__(new, "__pydantic_fields_set__", item.__pydantic_fields_set__)
-    object.__setattr__(new, "__pydantic_extra__", None)
-    object.__setattr__(new, "__pydantic_private__", None)
-    return new
+    return _instance(type(item), values, item.__pydantic_fields_set__)
 
 
 class StatuteRef(_Out):

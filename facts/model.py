@@ -60,6 +60,7 @@ __all__ = [
     "VictimOffense",
     "age_bounds",
     "is_case_shape",
+    "CONTROLLING_CONDUCT",
 ]
 
 #: The oldest age a victim can be given (years).
@@ -551,16 +552,31 @@ def _check_pair(victim: Victim, dates: Dates, compensation: Compensation,
         )
 
 
+#: Conduct toward a child that means a trafficker, a third party, controls her: trafficking her,
+#: aiding or profiting from her trafficking (the trafficking then exists), and a trafficker's
+#: promoting her prostitution (the trafficker is the third party).
+CONTROLLING_CONDUCT = ("trafficked_for_sex", "aided_or_abetted_trafficking",
+                       "financially_benefited_from_trafficking")
+
+
 def _check_control(victim: Victim, accused: Accused, victim_at: str = "victim",
                    accused_at: str = "accused") -> None:
     """Whoever traffics a child controls her: "no third party's control" cannot stand beside
-    "the accused trafficked her"."""
-    if victim.third_party_control is False and accused.conduct.trafficked_for_sex is True:
+    "the accused trafficked her" (or aided or profited from her trafficking, or, as a trafficker,
+    promoted her prostitution)."""
+    if victim.third_party_control is not False:
+        return
+    done = [name for name in CONTROLLING_CONDUCT if getattr(accused.conduct, name) is True]
+    if not done and accused.conduct.promoted_prostitution is True and accused.roles is not None \
+            and Role.TRAFFICKER in accused.roles:
+        done = ["promoted_prostitution"]
+    if done:
         raise _contradiction(
-            f"{victim_at}.third_party_control is false, but {accused_at}.conduct."
-            "trafficked_for_sex is true: whoever traffics a child is a third party who controls "
-            "her; correct one of them",
-            f"{victim_at}.third_party_control", f"{accused_at}.conduct.trafficked_for_sex",
+            f"{victim_at}.third_party_control is false, but {accused_at}.conduct.{done[0]} is "
+            "true: whoever traffics a child (or aids or profits from her trafficking, or promotes "
+            "her prostitution as her trafficker) is a third party who controls her, or works with "
+            "one; correct one of them",
+            f"{victim_at}.third_party_control", f"{accused_at}.conduct.{done[0]}",
         )
 
 

@@ -36,6 +36,7 @@ PAIR: Entity = "pair"
 VICTIM: Entity = "victim"
 
 _SYMBOL = {"is": "is", "lt": "<", "le": "\u2264", "gt": ">", "ge": "\u2265", "has": "includes",
+           "lacks": "does not include",
            "not": "is not", "unknown": "is unknown"}
 
 
@@ -61,7 +62,7 @@ class FactAtom:
     """
 
     path: str
-    op: str  # is, lt, le, gt, ge, has, unknown
+    op: str  # is, lt, le, gt, ge, has, lacks, not, unknown
     value: Any
     param: str | None = None
     unknown_holds: bool = False
@@ -83,6 +84,8 @@ class FactAtom:
             return bool(given == self.value)
         if self.op == "has":
             return self.value in given
+        if self.op == "lacks":
+            return self.value not in given
         if self.op == "not":
             return bool(given != self.value)
         lo, hi = _span(given)

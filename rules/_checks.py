@@ -39,7 +39,7 @@ _OPS_FOR_KIND = {
     "age": {"lt", "le", "gt", "ge"},
     "number": {"lt", "le", "gt", "ge"},
     "date": {"lt", "ge"},
-    "set": {"has"},
+    "set": {"has", "lacks"},
     "choice": {"is"},
 }
 _UNIT_OF_KIND = {"age": "years", "number": "months"}

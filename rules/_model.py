@@ -119,7 +119,8 @@ class Penalty(_Strict):
 class FactCondition(_Strict):
     """A test of one fact: ``{fact: victim.age, lt: age_of_majority}``. Exactly one operator.
     ``lt``/``le``/``gt``/``ge`` name a parameter of the rulebook (or, in a warning, ``as_of.from``
-    / ``as_of.until``); ``is`` takes true/false or a choice; ``has`` a choice of a list fact;
+    / ``as_of.until``); ``is`` takes true/false or a choice; ``has`` a choice of a list fact,
+    ``lacks`` one the list is known not to hold (``{fact: accused.roles, lacks: trafficker}``);
     ``not`` holds unless the fact is known to have that value (``not: false``: true or not
     given); ``unknown: true`` (warnings only) holds when the fact is not given."""
 
@@ -130,6 +131,7 @@ class FactCondition(_Strict):
     gt: Scalar | None = None
     ge: Scalar | None = None
     has: str | None = None
+    lacks: str | None = None
     not_: Scalar | None = Field(None, alias="not")
     unknown: Literal[True] | None = None
 
@@ -140,7 +142,8 @@ class FactCondition(_Strict):
         ops = [op for op in _OPS if getattr(self, op) is not None]
         if len(ops) != 1:
             raise ValueError(
-                "a fact condition takes exactly one of is, lt, le, gt, ge, has, unknown; got "
+                "a fact condition takes exactly one of is, lt, le, gt, ge, has, lacks, not, "
+                "unknown; got "
                 f"{len(ops)}"
             )
         return self
@@ -159,7 +162,7 @@ class FactCondition(_Strict):
         return value  # type: ignore[no-any-return]
 
 
-_OPS = ("is_", "lt", "le", "gt", "ge", "has", "not_", "unknown")
+_OPS = ("is_", "lt", "le", "gt", "ge", "has", "lacks", "not_", "unknown")
 
 
 class ConclusionRef(_Strict):

@@ -33,7 +33,7 @@ from dmst import Scenario
 from dmst.engine._engine import _conduct_by_offense
 from dmst.engine._prepare import effective_facts
 from dmst.facts.clock import today
-from dmst.facts.model import MAX_AGE
+from dmst.facts.model import CONTROLLING_CONDUCT, MAX_AGE
 from dmst.facts.paths import FACTS, FactSpec, nest
 from dmst.rules import FactAtom, LoadedRule, Rulebook, load_rulebook
 
@@ -85,6 +85,19 @@ THRESHOLDS: dict[str, tuple[float, ...]] = RULEBOOK.thresholds()
 #: The convictions given, and for each offense the forms of conduct its charge rules need (per
 #: alternative, the conduct facts that must be true): the engine's own reading of the rulebook.
 CONVICTIONS = "accused.convicted_of"
+CONTROL, TRAFFICKED = "victim.third_party_control", "accused.conduct.trafficked_for_sex"
+ROLES = "accused.roles"
+
+
+def _controlling(flat: Mapping[str, Any]) -> list[str]:
+    """The facts given true that mean a third party controls the victim (see the model's
+    contradiction between them and ``victim.third_party_control: false``)."""
+    out = [f"accused.conduct.{c}" for c in CONTROLLING_CONDUCT
+           if flat.get(f"accused.conduct.{c}") is True]
+    if flat.get("accused.conduct.promoted_prostitution") is True and \
+            "trafficker" in (flat.get("accused.roles") or ()):
+        out.append("accused.conduct.promoted_prostitution")
+    return out
 CONDUCT_OF: dict[str, list[tuple[str, ...]]] = _conduct_by_offense(RULEBOOK)
 
 EARLIEST = dt.date(2000, 1, 1)
@@ -141,19 +154,35 @@ def refuted_convictions(flat: Mapping[str, Any]) -> list[str]:
 
 
 def consistent(flat: Mapping[str, Any], fixed: Iterable[str] = ()) -> dict[str, Any]:
-    """The same facts with the convictions made consistent with the conduct: a contradicted
-    offense is dropped from the convictions, or, where the convictions are ``fixed``, a false
-    conduct fact that is not fixed is made true to give the conviction a form of conduct."""
+    """The same facts made consistent as the model and the engine require: trafficking with no
+    third party's control is resolved on the side not ``fixed``; a contradicted conviction is
+    dropped from the convictions, or, where the convictions are ``fixed``, a false conduct fact
+    that is not fixed is made true to give the conviction a form of conduct."""
     pinned = set(fixed)
     out = dict(flat)
     for offense in refuted_convictions(out):
         if CONVICTIONS not in pinned:
             out[CONVICTIONS] = [o for o in out[CONVICTIONS] if o != offense]
             continue
-        for form in CONDUCT_OF[offense]:
+        forms = CONDUCT_OF[offense]
+        if out.get(CONTROL) is False:  # a form of conduct that needs no third party's control
+            forms = sorted(forms, key=lambda form: any(
+                p.removeprefix("accused.conduct.") in CONTROLLING_CONDUCT for p in form))
+        for form in forms:
             if not any(out.get(p) is False and p in pinned for p in form):
                 out.update({p: True for p in form if out.get(p) is False})
                 break
+    # whoever traffics a child (or aids or profits from it, or promotes her prostitution as her
+    # trafficker) controls her: the model refuses facts saying otherwise together
+    if out.get(CONTROL) is False and _controlling(out):
+        if CONTROL not in pinned:
+            out[CONTROL] = True
+        else:
+            for path in _controlling(out):
+                if path == "accused.conduct.promoted_prostitution" and ROLES not in pinned:
+                    out[ROLES] = [r for r in out[ROLES] if r != "trafficker"]
+                elif path not in pinned:
+                    out[path] = False
     return out
 
 
@@ -166,7 +195,7 @@ def _chronological(flat: dict[str, Any]) -> dict[str, Any]:
         ordered = sorted((out[p] for p in known), key=lambda v: _low_high(v)[0])
         for path, value in zip(known, ordered, strict=True):
             out[path] = value
-        for earlier, later in zip(known, known[1:]):
+        for earlier, later in zip(known, known[1:], strict=False):
             if _low_high(out[later])[1] < _low_high(out[earlier])[0]:
                 out[later] = out[earlier]
     return out
@@ -321,7 +350,8 @@ def _failing(path: str, atom: FactAtom, wanted: list[FactAtom]) -> list[Any]:
         return []
     if spec.kind == "set":
         required = sorted({a.value for a in wanted if a.op == "has"})
-        candidates: list[Any] = [required]
+        candidates: list[Any] = [required, sorted({*required, atom.value})] \
+            if atom.op == "lacks" else [required]
     elif spec.kind == "bool":
         candidates = [True, False]
     elif spec.kind in ("int", "age"):
@@ -376,8 +406,9 @@ def _satisfying(draw: st.DrawFn, path: str, atoms: list[FactAtom], flat: dict[st
     spec = GIVEN[path]
     if spec.kind == "set":
         required = {a.value for a in atoms if a.op == "has"}
+        barred = {a.value for a in atoms if a.op == "lacks"}
         extra = draw(st.lists(st.sampled_from(spec.choices), unique=True))
-        chosen = draw(st.permutations(sorted(required | set(extra))))
+        chosen = draw(st.permutations(sorted(required | (set(extra) - barred))))
         return {path: list(chosen)} if all(a.test({path: chosen}) for a in atoms) else {}
     if spec.kind == "bool":
         candidates: list[Any] = [True, False]
@@ -572,4 +603,8 @@ def case_specs(draw: st.DrawFn, *, max_victims: int = 3, max_accused: int = 3) -
         concerns = draw(st.one_of(st.none(), st.lists(st.sampled_from(ids), min_size=1,
                                                       unique=True)))
         accused.append((f"A{i + 1}", facts, concerns))
+        if _controlling(facts):  # a trafficker controls every victim trafficked
+            for vid, victim in victims:
+                if (concerns is None or vid in concerns) and victim.get(CONTROL) is False:
+                    victim[CONTROL] = True
     return {"victims": victims, "accused": accused, "case": case}

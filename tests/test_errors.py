@@ -187,6 +187,10 @@ def test_the_proof_surfaces_raise_structured_input_errors() -> None:
     assert (info.value.field, info.value.problems[0].suggestion) == ("victim.agee", "victim.age")
     case = {"victims": [{"id": "V1", "age": 15}, {"id": "V2", "age": 12}],
             "accused": [{"id": "A1", "roles": ["trafficker"]}]}
-    with pytest.raises(InputError, match="A1/V1, A1/V2") as info:
+    with pytest.raises(InputError, match="no victim 'V3'; its victims: V1, V2") as info:
         dmst.why_not(engine, case, "status.minor_victim", victim="V3")
     assert exit_code(info.value) == errors.EXIT_USER_ERROR
+    assert info.value.field == "victim"
+    case["accused"].append({"id": "A2"})
+    with pytest.raises(InputError, match="A1/V1, A1/V2, A2/V1, A2/V2"):
+        dmst.why_not(engine, case, "status.minor_victim", victim="V1")

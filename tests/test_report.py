@@ -5,7 +5,6 @@ statuses; and user text (titles, narratives) shown literally, never obeyed as ma
 from __future__ import annotations
 
 import dataclasses
-
 import html
 import re
 from collections.abc import Iterator

@@ -169,7 +169,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "trafficked_for_sex", "promoted_prostitution", "enticed_for_commercial_sex",
         "bought_commercial_sex", "used_internet", "caused_sexual_conduct_for_images")}
     control = draw(_BOOL)
-    if control is False and conduct["trafficked_for_sex"]:
+    if control is False and (conduct["trafficked_for_sex"] or (
+            conduct["promoted_prostitution"] and "trafficker" in (roles or ()))):
         control = None  # whoever traffics a child controls her: the model refuses both at once
     return {
         "victim": some(age=draw(_AGES), engaged_in_commercial_sex=draw(_BOOL),

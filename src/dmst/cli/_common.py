@@ -16,13 +16,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand
 
+from dmst._names import Format, View
 from dmst._text import printable
 from dmst.errors import EXIT_OK, EXIT_USER_ERROR, DmstError, exit_code
 
@@ -77,24 +77,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Format(str, Enum):
-    """Output formats."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
-class View(str, Enum):
-    """Readers a report is written for."""
-
-    all = "all"
-    prosecutor = "prosecutor"
-    advocate = "advocate"
-    investigator = "investigator"
 
 
 def emit(obj: Any, format: Format, *, view: View = View.all, **document: Any) -> None:

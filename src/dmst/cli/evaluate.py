@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,14 +11,17 @@ from dmst.cli._common import Command, Format, View, app, emit, engine, handle_er
 
 FILE_HELP = "A scenario or case file (YAML or JSON) with 'facts:', or '-' for standard input."
 STRICT_HELP = "Make no presumption (a case silent on the decoy leaves it unknown)."
+#: The options every command answering about a case shares.
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help=STRICT_HELP)]
 
 
 @app.command(cls=Command)
 def evaluate(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    format: FormatOption = Format.text,
     view: View = typer.Option(View.all, "--for", help="The reader the report is for."),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    strict: StrictOption = False,
     sources: bool = typer.Option(
         False, "--sources", help="Quote the source's sentence behind each conclusion (always in "
         "Markdown and HTML)."),

@@ -4,16 +4,21 @@ reached, why another was not, and what changes when the facts change."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from dmst.cli._common import Command, Format, app, emit, engine, handle_errors, read_case
-from dmst.cli.evaluate import FILE_HELP, STRICT_HELP
+from dmst.cli.evaluate import FILE_HELP, FormatOption, StrictOption
 from dmst.facts._flips import FLIP_FACTS
 
-_FORMAT_HELP = "Output format."
-_ACCUSED_HELP = "In a case of several people: the accused of the pair to look at."
-_VICTIM_HELP = "In a case of several people: the victim of the pair to look at."
+#: The pair of a case of several people a command looks at.
+AccusedOption = Annotated[str | None, typer.Option(
+    "--accused", metavar="ID",
+    help="In a case of several people: the accused of the pair to look at.")]
+VictimOption = Annotated[str | None, typer.Option(
+    "--victim", metavar="ID",
+    help="In a case of several people: the victim of the pair to look at.")]
 
 
 @app.command("explain", cls=Command)
@@ -23,10 +28,10 @@ def explain_command(
         None, "--conclusion", "-c", metavar="ID",
         help="Explain only this conclusion (or rule) id; it must apply.",
     ),
-    accused: str = typer.Option(None, "--accused", metavar="ID", help=_ACCUSED_HELP),
-    victim: str = typer.Option(None, "--victim", metavar="ID", help=_VICTIM_HELP),
-    format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    accused: AccusedOption = None,
+    victim: VictimOption = None,
+    format: FormatOption = Format.text,
+    strict: StrictOption = False,
 ) -> None:
     """Show how each conclusion was reached: its rules, their quotes and the facts they used."""
     with handle_errors(file=file):
@@ -50,14 +55,14 @@ def explain_command(
 def why_not_command(
     file: Path = typer.Argument(..., help=FILE_HELP, metavar="FILE"),
     id: str = typer.Argument(..., help="A conclusion id (or a rule id).", metavar="ID"),
-    accused: str = typer.Option(None, "--accused", metavar="ID", help=_ACCUSED_HELP),
-    victim: str = typer.Option(None, "--victim", metavar="ID", help=_VICTIM_HELP),
+    accused: AccusedOption = None,
+    victim: VictimOption = None,
     depth: int = typer.Option(
         1, "--depth", "-d", min=0, max=5,
         help="How many levels of conclusions a rule relies on to explain in turn.",
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    format: FormatOption = Format.text,
+    strict: StrictOption = False,
 ) -> None:
     """Show why a conclusion does or does not apply: each rule's conditions, holding, failing or
     unknown, and what the missing facts would make of it."""
@@ -74,8 +79,8 @@ def why_not_command(
 def diff_command(
     a: Path = typer.Argument(..., help="The first scenario or case file.", metavar="A"),
     b: Path = typer.Argument(..., help="The second scenario or case file.", metavar="B"),
-    format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    format: FormatOption = Format.text,
+    strict: StrictOption = False,
 ) -> None:
     """Compare two cases: conclusions that appear, disappear or change, and the facts why."""
     with handle_errors():
@@ -93,10 +98,10 @@ def flips_command(
         help="A true/false or whole-number fact to change (repeatable); default: "
         + ", ".join(FLIP_FACTS) + ".",
     ),
-    accused: str = typer.Option(None, "--accused", metavar="ID", help=_ACCUSED_HELP),
-    victim: str = typer.Option(None, "--victim", metavar="ID", help=_VICTIM_HELP),
-    format: Format = typer.Option(Format.text, "--format", "-f", help=_FORMAT_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    accused: AccusedOption = None,
+    victim: VictimOption = None,
+    format: FormatOption = Format.text,
+    strict: StrictOption = False,
 ) -> None:
     """What if one fact changed: ages across each threshold, true/false facts toggled.
 

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import typer
 
 from dmst.cli._common import Command, app, engine, fail, handle_errors
-from dmst.cli.evaluate import STRICT_HELP
+from dmst.cli.evaluate import StrictOption
 from dmst.errors import EXIT_INTERRUPTED, InputError
 
 _DEFAULT = "case.yaml"
@@ -129,7 +129,7 @@ def interview_command(
         None, "--victim", metavar="ID",
         help="In a case of several people: the victim of the pair to ask about.",
     ),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
+    strict: StrictOption = False,
 ) -> None:
     """Ask the most useful question about a case, one at a time; show what each answer
     changes; write the completed scenario file.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
-from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
+from dmst._names import Format, View
 from dmst.batch import MAX_LINE_BYTES, BatchEvaluator, LineTooLong
 from dmst.engine._engine import Engine
 from dmst.engine._plan import citations_for
@@ -56,23 +56,9 @@ _LINES_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "applicat
 _BATCH_CHUNK = 256
 
 
-class OutputFormat(str, Enum):
-    """The form of a response: the library's JSON model, or its report as Markdown, plain text
-    or an HTML page."""
-
-    json = "json"
-    markdown = "markdown"
-    text = "text"
-    html = "html"
-
-
-class ReportView(str, Enum):
-    """The reader a report is written for (the JSON model is the same for all)."""
-
-    all = "all"
-    prosecutor = "prosecutor"
-    advocate = "advocate"
-    investigator = "investigator"
+#: The form of a response and the reader of a report: the names the command line offers.
+OutputFormat = Format
+ReportView = View
 
 
 class HTTPProblem(Exception):
