@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from dmst.facts.model import CONTROLLING_CONDUCT
 from dmst.facts.paths import FACTS, nest
 
 __all__ = ["full_scenario", "generate", "generate_case", "stream", "with_known"]
@@ -57,8 +58,6 @@ def full_scenario(rng: random.Random) -> dict[str, Any]:
         offense = dt.date.fromisoformat(flat["dates.offense"])
         flat["compensation.claim_filed"] = (offense + dt.timedelta(days=rng.randrange(2000))
                                             ).isoformat()
-    if flat["victim.third_party_control"] is False:
-        flat["accused.conduct.trafficked_for_sex"] = False
     convictions = flat.get("accused.convicted_of") or []
     for offense in list(convictions):  # a conviction needs its conduct: keep the pair coherent
         conduct = {"promoting_prostitution": "promoted_prostitution",
@@ -68,6 +67,10 @@ def full_scenario(rng: random.Random) -> dict[str, Any]:
         else:
             convictions.remove(offense)
     flat["accused.convicted_of"] = convictions
+    controls = any(flat[f"accused.conduct.{c}"] is True for c in CONTROLLING_CONDUCT) or (
+        "trafficker" in flat["accused.roles"] and flat["accused.conduct.promoted_prostitution"])
+    if controls:  # whoever traffics her (or profits, aids, promotes as trafficker) controls her
+        flat["victim.third_party_control"] = True
     return flat
 
 
