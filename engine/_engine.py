@@ -499,6 +499,6 @@ def as_case(case: Any) -> Scenario | Case:
             f"facts must be a mapping of fact groups (victim, accused, ...), not "
             f"{type(case).__name__}"
         )
-    data = expand_dotted(case)
+    data = expand_dotted(case, "facts.")
     model = Case if is_case_shape(data) else Scenario
     return model.parse(data)  # type: ignore[no-any-return]

@@ -274,7 +274,10 @@ def parse_case(raw: bytes | str, *, name: str = "<input>", json_only: bool = Fal
         )
     check_document(data, name=name, text=text)
     if isinstance(data.get("facts"), dict):
-        data = {**data, "facts": expand_dotted(data["facts"], "facts.")}
+        try:
+            data = {**data, "facts": expand_dotted(data["facts"], "facts.")}
+        except FactError as exc:
+            raise _located_key(exc, name, text) from None
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
@@ -551,6 +554,14 @@ def _not_unicode(text: str) -> bool:
 def _type_name(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "empty value"}.get(type(value), type(value).__name__)
+
+
+def _located_key(exc: FactError, name: str, text: str) -> FactError:
+    """A problem with a key of the facts, at the line of that key in the file."""
+    line = next((at for path, at in _line_map(text).items() if _dotted(path) == exc.field), None)
+    return FactError(exc.message, file=name, line=line, field=exc.field,
+                     problems=tuple(Problem(p.message, field=p.field, line=line)
+                                    for p in exc.problems))
 
 
 def _dotted(path: tuple[Any, ...]) -> str | None:

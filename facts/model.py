@@ -87,7 +87,7 @@ class _Facts(BaseModel):
         from dmst.facts.load import fact_error
         from dmst.facts.paths import expand_dotted
 
-        expanded = expand_dotted(data)
+        expanded = expand_dotted(data, "facts.")
         try:
             return cls.model_validate(expanded)
         except ValidationError as exc:

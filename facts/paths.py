@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from dmst.errors import FactError
+from dmst.errors import FactError, Problem
 from dmst.facts._flips import FLIP_FACTS
 from dmst.facts.model import AgeRange, Scenario
 
@@ -217,10 +217,8 @@ def expand_dotted(data: Any, where: str = "") -> Any:
     for key, value in data.items():
         parts = key.split(".") if isinstance(key, str) else [key]
         if "" in parts:
-            raise FactError(
-                f"the key '{key}' has an empty part; write a dotted path such as victim.age",
-                field=f"{where}{key}",
-            )
+            raise _invalid(f"{where}'{key}'", f"the key '{key}' has an empty part; write a "
+                           "dotted path such as victim.age")
         value = expand_dotted(value, f"{where}{key}.")
         for part in reversed(parts[1:]):
             value = {part: value}
@@ -229,13 +227,18 @@ def expand_dotted(data: Any, where: str = "") -> Any:
     return out
 
 
+def _invalid(field: str, message: str) -> FactError:
+    """The error for one problem with the keys of the facts, naming the field as every other
+    problem with the facts is named."""
+    head = "the facts are" if field.startswith("facts") else "the scenario is"
+    return FactError(f"{head} not valid", field=field, problems=(Problem(message, field=field),))
+
+
 def _merge(a: Any, b: Any, path: str) -> Any:
     """Two expansions of one key merged; the same fact in both is an error."""
     if not (isinstance(a, dict) and isinstance(b, dict)):
-        raise FactError(
-            f"{path} is given twice (once as a dotted key, once nested); give each fact once",
-            field=path,
-        )
+        raise _invalid(path, f"{path} is given twice (once as a dotted key, once nested); give "
+                       "each fact once")
     merged = dict(a)
     for k, v in b.items():
         merged[k] = _merge(merged[k], v, f"{path}.{k}") if k in merged else v

@@ -112,15 +112,30 @@ def _known_gap(doc: Any) -> bool:
 
 
 def _write(tmp: Path, doc: Any, how: str) -> Path:
+    """The document as a file, written as a JSON or YAML producer would: text that UTF-8 cannot
+    hold (a lone surrogate) is written escaped, as ``\\ud800``."""
     if how == "json":
         path = tmp / "case.json"
-        path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        text = json.dumps(doc, ensure_ascii=False)
+        if not _utf8(text):
+            text = json.dumps(doc)
     else:
         path = tmp / "case.yaml"
         text = yaml.safe_dump(doc, allow_unicode=how == "yaml-unicode", sort_keys=False,
                               default_flow_style=None if how == "yaml-flow" else False)
-        path.write_text(text, encoding="utf-8")
+        if not _utf8(text):
+            text = yaml.safe_dump(doc, allow_unicode=False, sort_keys=False,
+                                  default_flow_style=None if how == "yaml-flow" else False)
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _run(path: Path) -> tuple[int, dict[str, Any] | None, str]:

@@ -107,6 +107,10 @@ CORPUS: dict[str, tuple[int | None, str | None, str]] = {
     "key_date.yaml": (2, "facts.2018-01-01", "unknown fact name"),
     # invisible differences spelt out
     "key_trailing_space.yaml": (3, "facts.victim.'age '", "the key 'age ' ends with a space"),
+    "key_empty.yaml": (3, "facts.victim.''", "the key '' has an empty part"),
+    "key_dotted_empty_part.yaml": (2, "facts.'victim.'", "the key 'victim.' has an empty part"),
+    "key_dotted_twice.yaml": (5, "facts.victim.age", "is given twice (once as a dotted key, "
+                              "once nested)"),
     "key_cyrillic.yaml": (3, "facts.victim.\u0430ge",
                           "'\\u0430ge' contains U+0430 CYRILLIC SMALL LETTER A"),
     "key_zero_width.yaml": (3, "facts.victim.a\\u200bge",
