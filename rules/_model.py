@@ -299,6 +299,9 @@ class Rule(_Strict):
                 raise ValueError("a rule that always holds takes no 'when' or 'scope'")
         elif not self.when and self.scope is None:
             raise ValueError("a rule needs conditions: 'when', 'scope' or both (or 'always')")
+        if self.source_silent and "certainty" in self.model_fields_set:
+            raise ValueError("a rule of the source's silence decides nothing, so it takes no "
+                             "'certainty'")
         if isinstance(self.then, ConclusionSpec):
             kind = self.then.kind.value
             if not self.conclusion_id.startswith(kind + "."):
