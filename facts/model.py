@@ -533,22 +533,23 @@ class Compensation(_Facts):
 
 
 def _check_pair(victim: Victim, dates: Dates, compensation: Compensation,
-                prefix: str = "") -> None:
-    """Facts of one victim that cannot all be true."""
+                victim_at: str = "victim", compensation_at: str = "compensation") -> None:
+    """Facts of one victim that cannot all be true, named where they are given (``victim`` in a
+    scenario, ``victims.0`` in a case)."""
     at_offense, at_trial = age_bounds(victim.age), age_bounds(victim.age_at_testimony)
     if at_offense is not None and at_trial is not None and at_trial[1] < at_offense[0]:
         raise _contradiction(
-            f"{prefix}victim.age_at_testimony ({_age_text(victim.age_at_testimony)}) is less than "
-            f"{prefix}victim.age ({_age_text(victim.age)}): a victim cannot testify before the "
+            f"{victim_at}.age_at_testimony ({_age_text(victim.age_at_testimony)}) is less than "
+            f"{victim_at}.age ({_age_text(victim.age)}): a victim cannot testify before the "
             "offense; correct one of them",
-            f"{prefix}victim.age_at_testimony", f"{prefix}victim.age",
+            f"{victim_at}.age_at_testimony", f"{victim_at}.age",
         )
     offense, filed = dates.offense, compensation.claim_filed
     if offense is not None and filed is not None and filed < offense:
         raise _contradiction(
-            f"compensation.claim_filed ({filed}) is before dates.offense ({offense}): a claim "
-            "cannot be filed before the crime; correct one of them",
-            "compensation.claim_filed", "dates.offense",
+            f"{compensation_at}.claim_filed ({filed}) is before dates.offense ({offense}): a "
+            "claim cannot be filed before the crime; correct one of them",
+            f"{compensation_at}.claim_filed", "dates.offense",
         )
 
 
@@ -584,6 +585,10 @@ def _age_text(age: int | AgeRange | None) -> str:
     if isinstance(age, AgeRange):
         lo = "" if age.min is None else str(age.min)
         hi = "" if age.max is None else str(age.max)
+        if not lo:
+            return f"at most {hi}"
+        if not hi:
+            return f"at least {lo}"
         return f"{lo}\u2013{hi}"
     return str(age)
 
@@ -690,12 +695,7 @@ class Case(_Facts):
                 _check_control(self.victims[index[vid]], a, f"victims.{index[vid]}",
                                f"accused.{i}")
         for i, v in enumerate(self.victims):
-            try:
-                _check_pair(v, self.dates, v.compensation)
-            except PydanticCustomError as exc:
-                fields = tuple(f"victims.{i}.{f.removeprefix('victim.')}" if f.startswith("victim.")
-                               else f for f in (exc.context or {}).get("fields", ()))
-                raise _contradiction(str((exc.context or {}).get("message")), *fields) from None
+            _check_pair(v, self.dates, v.compensation, f"victims.{i}", f"victims.{i}.compensation")
         return self
 
     def pairs(self) -> list[tuple[str | None, str, Scenario]]:

@@ -43,6 +43,7 @@ _OPS_FOR_KIND = {
     "choice": {"is"},
 }
 _UNIT_OF_KIND = {"age": "years", "number": "months"}
+_PERIOD = ("as_of.from", "as_of.until")
 
 
 def check_rulebook(rules: list[LoadedRule], meta: RulebookMeta, source: Source,
@@ -105,6 +106,9 @@ def _check_rule(r: LoadedRule, meta: RulebookMeta, source: Source, facts: dict[s
     for alt in r.alternatives:
         for atom in alt:
             if isinstance(atom, FactAtom):
+                if atom.op == "unknown":
+                    yield *where, (f"'{atom.path} unknown' is for warnings: a rule reads what "
+                                   "the facts say, and an unknown fact leaves it undetermined")
                 yield from (where + (m,) for m in _check_fact(atom, facts, meta))
             elif isinstance(atom, RefAtom):
                 if atom.id not in definitions:
@@ -164,6 +168,13 @@ def _check_fact(atom: FactAtom, facts: dict[str, FactSpec], meta: RulebookMeta) 
         yield f"'{atom.path}' is true or false, not {atom.value!r}"
     if spec.kind in ("set", "choice") and atom.value not in spec.choices:
         yield f"'{atom.value}' is not one of {', '.join(spec.choices)} for '{atom.path}'"
+    if spec.kind == "date" and atom.param not in _PERIOD:
+        yield (f"'{atom.path}' is a date: compare it with as_of.from or as_of.until, the "
+               "source's period")
+        return
+    if spec.kind != "date" and atom.param in _PERIOD:
+        yield f"'{atom.path}' is not a date: compare it with a parameter, not {atom.param}"
+        return
     if atom.param is not None and atom.param in meta.parameters:
         unit = meta.parameters[atom.param].unit
         if _UNIT_OF_KIND.get(spec.kind, unit) != unit:
@@ -246,25 +257,48 @@ def _parameters(rules: list[LoadedRule], meta: RulebookMeta, source: Source) -> 
 
 
 def _tables(meta: RulebookMeta, source: Source, facts: dict[str, FactSpec]) -> Found:
+    from dmst.rules._loader import _Unresolved, resolve_condition
+
     for p in meta.presumptions:
         where = (META, f"presumption {p.fact}")
         spec = facts.get(p.fact)
-        if spec is None or spec.computed_from:
+        if spec is None:
             yield *where, _unknown("fact", p.fact, FACTS)
+        elif spec.computed_from:
+            yield *where, (f"'{p.fact}' is computed from {', '.join(spec.computed_from)}; "
+                           "presume the facts it is computed from, if any")
         elif spec.kind == "bool" and not isinstance(p.value, bool):
             yield *where, f"'{p.fact}' is true or false, not {p.value!r}"
+        elif spec.kind in ("set", "choice"):
+            values = p.value if spec.kind == "set" and isinstance(p.value, list) else [p.value]
+            for v in values:
+                if v not in spec.choices:
+                    yield *where, f"{v!r} is not one of {', '.join(spec.choices)} for '{p.fact}'"
+        elif spec.kind != "bool":
+            yield *where, (f"'{p.fact}' is {_A_KIND.get(spec.kind, spec.kind)}; a presumption "
+                           "states a true-or-false fact or a choice, as the source reads it")
         yield from (where + (m,) for m in _check_cites(p.cites, meta.areas[0], meta, source))
     for path, c in meta.computed.items():
+        if path in FACTS:
+            yield META, f"computed {path}", f"'{path}' is a given fact; a computed fact needs a " \
+                "name of its own"
         for arg in c.args:
             if FACTS.get(arg) is None or FACTS[arg].kind != "date":
                 yield META, f"computed {path}", f"'{arg}' is not a date fact"
     for w in meta.warnings:
         where = (META, f"warning {w.code}")
-        if w.when.fact not in facts:
-            yield *where, _unknown("fact", w.when.fact, facts)
+        try:
+            atom = resolve_condition(w.when, meta)
+        except _Unresolved as exc:
+            yield *where, str(exc)
+        else:
+            yield from (where + (m,) for m in _check_fact(atom, facts, meta))
         names = {f for _, f, _, _ in string.Formatter().parse(w.message) if f}
         for n in sorted(names - set(facts) - {"as_of.from", "as_of.until"}):
             yield *where, f"the message names '{{{n}}}', which is not a fact"
+
+
+_A_KIND = {"age": "an age", "number": "a number", "date": "a date"}
 
 
 # --- consistency: no result gives and denies one topic -----------------------------------------

@@ -259,6 +259,17 @@ class ConclusionSpec(_Strict):
         return self
 
 
+def _convicted(cond: Condition) -> bool:
+    """Whether a condition, or one inside it, asks for a conviction."""
+    if isinstance(cond, ConclusionRef):
+        return cond.convicted
+    if isinstance(cond, AnyCondition):
+        return any(_convicted(c) for c in cond.any)
+    if isinstance(cond, AllCondition):
+        return any(_convicted(c) for c in cond.all)
+    return False
+
+
 class Rule(_Strict):
     """One rule of the rulebook."""
 
@@ -299,6 +310,9 @@ class Rule(_Strict):
                 raise ValueError("a rule that always holds takes no 'when' or 'scope'")
         elif not self.when and self.scope is None:
             raise ValueError("a rule needs conditions: 'when', 'scope' or both (or 'always')")
+        if any(_convicted(c) for c in self.when):
+            raise ValueError("'convicted' ties a rule to the conviction of the charge it "
+                             "attaches to: it belongs on the 'scope', not in 'when'")
         if self.source_silent and "certainty" in self.model_fields_set:
             raise ValueError("a rule of the source's silence decides nothing, so it takes no "
                              "'certainty'")
@@ -408,6 +422,24 @@ class RulebookMeta(_Strict):
     presumptions: list[Presumption] = Field(default_factory=list)
     computed: dict[str, ComputedFact] = Field(default_factory=dict)
     warnings: list[WarningSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _source_named(self) -> RulebookMeta:
+        for key in ("title", "file"):
+            if not isinstance(self.source.get(key), str) or not self.source[key].strip():
+                raise ValueError(f"'source' names the source's {key} (text)")
+        as_of = self.source.get("as_of")
+        if not isinstance(as_of, dict):
+            raise ValueError("'source' gives the period the source describes: as_of: {from: "
+                             "YYYY-MM-DD, until: YYYY-MM-DD}")
+        try:
+            start, until = self.as_of
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("'source.as_of' has a 'from' and an 'until' date, each "
+                             "YYYY-MM-DD") from None
+        if not start < until:
+            raise ValueError(f"'source.as_of' must start before it ends, not {start} to {until}")
+        return self
 
     @property
     def as_of(self) -> tuple[_dt.date, _dt.date]:

@@ -778,7 +778,7 @@ class Runner:
             workspace.write(mutant.file, mutant.text)
             order = self.order(mutant.file)
             stages, at = [], 0
-            for size in STAGES:
+            for size in () if self.fixed_order else STAGES:
                 stages.append(order[at:at + size])
                 at += size
             stages.append(order[at:])
@@ -832,8 +832,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--operator", action="append", default=[],
                         help="only mutants of this operator (repeatable)")
     parser.add_argument("--tests", nargs="+", default=[], metavar="FILE",
-                        help="run these test files, in this order (default: all but the "
-                        "harness's own, ordered per mutant)")
+                        help="run only these test files (default: all but the harness's own), "
+                        "ordered per mutant")
+    parser.add_argument("--fixed-order", action="store_true",
+                        help="run the test files in the order given, in one stage")
     parser.add_argument("--without", action="append", default=[], metavar="FILE",
                         help="leave this test file out (repeatable), e.g. to measure the score "
                         "before it was written")
@@ -886,7 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(run)} mutants ({len(equivalent)} known equivalent left out); "
               f"{len(tests)} test files, unmutated run {baseline:.0f} s, bound {timeout:.0f} s "
               f"a mutant; {args.jobs} job(s)", flush=True)
-        runner = Runner(workspaces, tests, timeout, fixed_order=bool(args.tests),
+        runner = Runner(workspaces, tests, timeout, fixed_order=args.fixed_order,
                         all_tests=args.all_tests)
         outcomes: list[Outcome] = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
