@@ -141,8 +141,6 @@ _FORCED = ("every way the rule can hold goes through {}, which only ever may app
            "apply either way")
 EQUIVALENT: dict[str, str] = {
     # --- rule data: a certainty its conditions already decide ---------------------------------
-    "rules/demand.yaml::consequence.buyer.sex_offender_registration::certainty: applies "
-    "(default) -> may_apply": _FORCED.format("a buyer's human trafficking or procuring charge"),
     "rules/protections.yaml::protection.compensation_reduced.responsibility/certainty::"
     "certainty: may_apply -> applies": _FORCED.format("protection.crime_victims_compensation"),
     "rules/protections.yaml::protection.compensation_reduced.non_cooperation/certainty::"
@@ -155,10 +153,6 @@ EQUIVALENT: dict[str, str] = {
     "applies (default) -> may_apply": _FORCED.format("protection.crime_victims_compensation"),
     "rules/protections.yaml::protection.compensation_filing.out_of_time::certainty: applies "
     "(default) -> may_apply": _FORCED.format("protection.crime_victims_compensation"),
-    "rules/protections.yaml::protection.civil_remedies.racketeering::certainty: applies "
-    "(default) -> may_apply": _FORCED.format("a racketeering charge"),
-    "rules/protections.yaml::protection.limitations.procuring::certainty: applies (default) "
-    "-> may_apply": _FORCED.format("a procuring charge"),
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(
@@ -424,6 +418,9 @@ def _drop_item(doc: _YamlFile, seq: yaml.SequenceNode, index: int) -> str | None
         return None
     if index + 1 < len(items):
         last = items[index + 1].start_mark.line - 1
+        while last > first and (not doc.lines[last].strip()
+                                or doc.lines[last].lstrip().startswith("#")):
+            last -= 1  # comments above the next item are the next item's
     else:
         end = item.end_mark
         ends_before = end.line >= len(doc.lines) or not doc.lines[end.line][:end.column].strip()

@@ -158,7 +158,9 @@ def _always_may_apply(rulebook: Any, conclusion: str, seen: frozenset[str]) -> b
 
 
 def _rule_gives_may_apply(rulebook: Any, rule: Any, seen: frozenset[str]) -> bool:
-    return rule.certainty.value == "may_apply" or _conditions_force_may_apply(rulebook, rule, seen)
+    # a rule of the source's silence never makes its conclusion apply: it is undetermined there
+    return rule.silent or rule.certainty.value == "may_apply" or \
+        _conditions_force_may_apply(rulebook, rule, seen)
 
 
 def _conditions_force_may_apply(rulebook: Any, rule: Any, seen: frozenset[str]) -> bool:
