@@ -45,12 +45,32 @@ def _package_dir() -> Traversable:
     return resources.files("dmst.rules")
 
 
-def load_rulebook(directory: str | Path | None = None) -> Rulebook:
+def load_rulebook(directory: str | Path | None = None, *, cache: bool = True) -> Rulebook:
     """Load and check the rulebook from ``directory`` (default: the one shipped with dmst).
+
+    The shipped rulebook, once checked, is kept in the user's cache folder (``$DMST_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/dmst`` or ``~/.cache/dmst``) under a key made of every rule file, the
+    source text and the code that reads and checks them, so that a later start reads it back
+    instead of checking it again; any change to those files checks it again. ``cache=False``
+    (as ``dmst check`` does) always reads and checks the files; a rulebook of another folder is
+    never cached.
 
     Raises :class:`~dmst.errors.RulebookError` naming the file (and, for each problem, the rule)
     when any file is unreadable, not the rule format, or fails a check."""
-    base: Traversable | Path = Path(directory) if directory is not None else _package_dir()
+    if directory is not None or not cache:
+        return _load(Path(directory) if directory is not None else _package_dir())
+    from dmst.rules import _cache
+
+    key = _cache.key(_package_dir())
+    found = _cache.read(key)
+    if isinstance(found, Rulebook):
+        return found
+    rulebook = _load(_package_dir())
+    _cache.write(key, rulebook)
+    return rulebook
+
+
+def _load(base: Traversable | Path) -> Rulebook:
     meta_text = _read(base, META_FILE)
     meta = _parse(META_FILE, meta_text, RulebookMeta, None)
     source_file = str(meta.source.get("file", ""))

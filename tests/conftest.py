@@ -7,6 +7,7 @@ Profiles: ``ci`` (the default: fast enough for every run) and ``thorough`` (deep
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 from dmst import Engine
+
+# The tests keep the checked rulebook in a cache folder of their own, never the user's.
+os.environ.setdefault("DMST_CACHE_DIR", tempfile.mkdtemp(prefix="dmst-test-cache-"))
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

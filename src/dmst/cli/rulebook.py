@@ -6,15 +6,16 @@ import json
 
 import typer
 
-from dmst.cli._common import Command, Format, app, engine, handle_errors
+from dmst.cli._common import Command, Format, app, handle_errors
 from dmst.rules._kinds import Kind
 
 
-def _rulebook():  # type: ignore[no-untyped-def]
-    """The shipped rulebook, loaded and checked, without compiling an engine."""
+def _rulebook(cache: bool = True):  # type: ignore[no-untyped-def]
+    """The shipped rulebook, loaded and checked, without compiling an engine (``cache=False``:
+    read and checked from its files whatever the cache holds)."""
     from dmst.rules import load_rulebook
 
-    return load_rulebook()
+    return load_rulebook(cache=cache)
 
 
 @app.command(cls=Command)
@@ -72,14 +73,16 @@ def check(
     """Check the rulebook and its coverage of the source; exit 1 if a sentence is uncovered.
 
     Loading checks every quote, figure, fact, parameter and reference, and that no result can
-    give and deny one topic; a rulebook failing any is refused with the problems named. The
+    give and deny one topic (always from the files, whatever the cache holds); a rulebook
+    failing any is refused with the problems named. The
     rulebook is then compiled and tried on the cases that reach the most conditions at once, so
     that one too large for the rule engine is refused here."""
     with handle_errors():
+        from dmst.engine._engine import Engine
         from dmst.rules._coverage import coverage
 
-        rulebook = _rulebook()
-        engine().check_capacity()
+        rulebook = _rulebook(cache=False)
+        Engine(rulebook)  # an engine made with a rulebook of its own checks its capacity
         report = coverage(rulebook)
         data = report.to_dict()
         if format is Format.json:
