@@ -139,6 +139,16 @@ SKIP_TESTS: dict[str, dict[str, str]] = {
 _FORCED = ("every way the rule can hold goes through {}, which only ever may apply: the "
            "conclusion's certainty is the weakest of the rule's and its conditions', so it may "
            "apply either way")
+_FROZEN = ("frozen only stops writes to an object after it is made, and nothing writes to these; "
+           "none is hashed or compared as a key")
+_ALIASES = ("the rule files write the aliases ('is', 'from'), which are read with or without "
+            "population by field name")
+_ZIP = ("the sequences zipped are built together, one item each, so they always have the same "
+        "length")
+_CLOSEST = "only the closest match is shown: a second one is never used"
+_FLOOR = ("the floor of the age at testimony (the age at the offense) only matters against the "
+          "rulebook's thresholds (14, 16, 18): a floor of 0 or 1, or a range replaced by the same "
+          "range, decides nothing differently")
 EQUIVALENT: dict[str, str] = {
     # --- rule data: a certainty its conditions already decide ---------------------------------
     "rules/protections.yaml::protection.compensation_reduced.responsibility/certainty::"
@@ -153,6 +163,69 @@ EQUIVALENT: dict[str, str] = {
     "applies (default) -> may_apply": _FORCED.format("protection.crime_victims_compensation"),
     "rules/protections.yaml::protection.compensation_filing.out_of_time::certainty: applies "
     "(default) -> may_apply": _FORCED.format("protection.crime_victims_compensation"),
+    # --- Python: changes no behaviour can show ---------------------------------------------
+    'engine/_firings.py::Firing::`@dataclass(frozen=True, order=True)`: True -> False':
+        _FROZEN,
+    'engine/_plan.py::_Alt::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_plan.py::Outcome::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_plan.py::PairPlan::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_plan.py::Plan::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_plan.py::PairView.failing::`for atom, targets in zip(alt.conclusions, alt.targets, strict=True):`: True -> False':
+        _ZIP,
+    'engine/_plan.py::PairView.conclusion::`for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):`: True -> False':
+        _ZIP,
+    'engine/_plan.py::PairView.undetermined::`for (m, _), scope in zip(f.matched, alts[f.rule][f.alternative].scope, strict=True)`: True -> False':
+        _ZIP,
+    'engine/_plan.py::PairView.conclusion::`cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed, strict=True) if w)])`: True -> False':
+        _ZIP,
+    'engine/_prepare.py::PairFacts::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_prepare.py::Prepared::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'engine/_prepare.py::effective_facts::`if floor > 0:`: > -> >=':
+        _FLOOR,
+    'engine/_prepare.py::effective_facts::`elif _low(own) < floor:`: < -> <=':
+        _FLOOR,
+    'engine/_prepare.py::_low::`return int(value.get("min", 0))`: 0 -> 1':
+        _FLOOR,
+    'engine/_prepare.py::_low::`return int(value.get("min", 0))`: 0 -> -1':
+        _FLOOR,
+    'engine/_prepare.py::effective_facts::`if floor > 0:`: 0 -> 1':
+        _FLOOR,
+    'engine/_prepare.py::effective_facts::`if floor > 0:`: 0 -> -1':
+        _FLOOR,
+    'facts/model.py::_Facts::`frozen=True,`: True -> False':
+        _FROZEN,
+    'facts/model.py::Case._consistent::`close = difflib.get_close_matches(vid, victim_ids, n=1)`: 1 -> 2':
+        _CLOSEST,
+    'facts/paths.py::FactSpec::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'rules/_book.py::LoadedRule::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'rules/_checks.py::_unknown::`close = difflib.get_close_matches(name, list(known), n=1) # type: ignore[call-overload]`: 1 -> 2':
+        _CLOSEST,
+    'rules/_coverage.py::SentenceCoverage::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'rules/_coverage.py::Coverage::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
+    'rules/_loader.py::resolve_condition::`close = difflib.get_close_matches(value, list(meta.parameters), n=1)`: 1 -> 2':
+        _CLOSEST,
+    'rules/_model.py::_Strict::`model_config = ConfigDict(extra="forbid", frozen=True)`: True -> False':
+        _FROZEN,
+    'rules/_model.py::FactCondition::`model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)`: True -> False':
+        _FROZEN,
+    'rules/_model.py::FactCondition::`model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)`: True -> False #2':
+        _ALIASES,
+    'rules/_model.py::ComputedFact::`model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)`: True -> False':
+        _FROZEN,
+    'rules/_model.py::ComputedFact::`model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)`: True -> False #2':
+        _ALIASES,
+    'rules/_source.py::Source::`@dataclass(frozen=True)`: True -> False':
+        _FROZEN,
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(
