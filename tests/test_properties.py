@@ -946,6 +946,8 @@ def test_an_unrelated_accused_or_victim_changes_no_other_pair(
     facts = S.split(data.draw(S.scenario_maps()), S.ACCUSED_GROUPS)
     if any(v.get(S.CONTROL) is False for vid, v in spec["victims"] if vid in concerns):
         facts.update({p: False for p in S._controlling(facts)})  # the model would refuse it
+        # and a conviction that conduct alone supported goes with it
+        facts = S.consistent(facts, fixed=[p for p in facts if p.startswith("accused.conduct.")])
     with_accused = {**spec, "accused": _insert(spec["accused"], ("AX", facts, concerns), data)}
     after = by_pair(uncached.evaluate(S.case_mapping(with_accused)))
     kept = {k: v for k, v in before.items() if k[1] not in concerns}
