@@ -87,7 +87,7 @@ class Firing:
     mode: Mode
     entity: str
     matched: tuple[Instance, ...]
-    silent: bool = False
+    silent: bool
 
 
 @dataclass
