@@ -168,8 +168,9 @@ class Planner:
         self._index = {a: i for i, a in enumerate(rb.atoms)}
         self._citations: dict[tuple[str, ...], list[Citation]] = {}
         self._param_cites = {
-            name: _citation(rb, p.quote, p.section or rb.meta.areas[0], p.statute)
-            for name, p in rb.meta.parameters.items() if p.quote is not None
+            name: _citation(rb, p.quote, p.section, p.statute)
+            for name, p in rb.meta.parameters.items()
+            if p.quote is not None and p.section is not None  # a stated parameter has both
         }
         self.alts: dict[str, tuple[_Alt, ...]] = {}
         for r in rb.rules:

@@ -239,10 +239,10 @@ def _parameters(rules: list[LoadedRule], meta: RulebookMeta, source: Source) -> 
             elif sum(q.value for q in parts if q is not None) != p.value:
                 yield *where, f"value {p.value} is not the sum of {', '.join(p.sum)}"
         else:
-            assert p.quote is not None and p.stated is not None
+            assert p.quote is not None and p.stated is not None and p.section is not None
             yield from (where + (m,) for m in _check_cites(
                 [Citation(quote=p.quote, section=p.section, statute=p.statute)],
-                p.section or meta.areas[0], meta, source))
+                p.section, meta, source))
             if normalize(p.stated) not in normalize(p.quote):
                 yield *where, f"the words '{p.stated}' are not in its quote"
             stated_years = _YEARS.search(p.stated)

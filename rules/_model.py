@@ -356,8 +356,9 @@ class StatuteEntry(_Strict):
 class Parameter(_Strict):
     """A number of the law (an age, a period), with its unit and where the source states it.
 
-    A stated parameter quotes the source and gives the words in it that state the value
-    (``stated: "under 16"``); a derived one is the sum of other parameters (``sum``)."""
+    A stated parameter quotes the source, names the section of the source the quote is in, and
+    gives the words in it that state the value (``stated: "under 16"``); a derived one is the sum
+    of other parameters (``sum``)."""
 
     value: int
     unit: Literal["years", "months"]
@@ -370,9 +371,11 @@ class Parameter(_Strict):
 
     @model_validator(mode="after")
     def _stated_or_derived(self) -> Parameter:
-        stated = self.stated is not None and self.quote is not None
-        if stated == (self.sum is not None):
-            raise ValueError("a parameter is either stated (stated + quote) or derived (sum)")
+        parts = (self.stated, self.quote, self.section)
+        if (self.sum is None) != all(x is not None for x in parts) or (
+                self.sum is not None and any(x is not None for x in parts)):
+            raise ValueError("a parameter is either stated (stated, quote and section) or "
+                             "derived (sum)")
         return self
 
 

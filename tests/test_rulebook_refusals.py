@@ -276,6 +276,7 @@ def form(name: str, says: str, rule: str | None = "gap.probe", **kw: Any) -> Ref
 
 
 P = "gap.probe"
+_STATED_OR_DERIVED = "a parameter is either stated (stated, quote and section) or derived (sum)"
 _SILENT_A = probe(_A, source_silent=True)
 _FACT_OPS = "a fact condition takes exactly one of is, lt, le, gt, ge, has, lacks, not, unknown"
 _PARAM = "probe_param"
@@ -565,12 +566,18 @@ REFUSALS: list[Refusal] = [
     form("a conclusion id not starting with its kind",
         "a protection conclusion id starts with 'protection.'",
         rules=(probe(then=then(kind="protection")),)),
-    form("a parameter both stated and derived",
-        "a parameter is either stated (stated + quote) or derived (sum)", None, file=META,
+    form("a parameter both stated and derived", _STATED_OR_DERIVED, None, file=META,
         change=add_param(_PARAM, YEARS, sum=[YEARS])),
-    form("a parameter neither stated nor derived",
-        "a parameter is either stated (stated + quote) or derived (sum)", None, file=META,
-        change=add_param(_PARAM, YEARS, stated=None, quote=None)),
+    form("a parameter neither stated nor derived", _STATED_OR_DERIVED, None, file=META,
+        change=add_param(_PARAM, YEARS, stated=None, quote=None, section=None)),
+    form("a stated parameter without its quote", _STATED_OR_DERIVED, None, file=META,
+        change=add_param(_PARAM, YEARS, quote=None)),
+    form("a stated parameter without its words", _STATED_OR_DERIVED, None, file=META,
+        change=add_param(_PARAM, YEARS, stated=None)),
+    form("a stated parameter without its section", _STATED_OR_DERIVED, None, file=META,
+        change=add_param(_PARAM, YEARS, section=None)),
+    form("a derived parameter with a quote", _STATED_OR_DERIVED, None, file=META,
+        change=add_param(_PARAM, DERIVED, quote=_Y.quote)),
     # --- the rule format: keys, values, lengths ------------------------------------------------
     form("an unknown key in a rule", "Extra inputs are not permitted", rules=(probe(color="red"),)),
     form("an unknown kind of conclusion", "Input should be 'charge', 'sentencing'",
