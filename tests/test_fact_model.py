@@ -437,3 +437,50 @@ def test_the_filing_delay_is_unknown_without_both_dates() -> None:
         scenario = facts(given)
         assert isinstance(scenario, Scenario)
         assert DELAY not in effective_facts(RULEBOOK, flatten(scenario), presume=False)[0]
+
+
+# --- the size of a case ------------------------------------------------------------------------
+
+
+def _victims(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"V{i}"} for i in range(n)]
+
+
+def test_a_case_of_the_most_victims_and_accused_is_read_and_one_more_refused() -> None:
+    """A case holds up to MAX_VICTIMS victims and MAX_ACCUSED accused; one more of either is
+    refused naming the list."""
+    from dmst.facts.model import MAX_ACCUSED, MAX_VICTIMS
+
+    most = facts({"victims": _victims(MAX_VICTIMS),
+                  "accused": [{"id": f"A{i}"} for i in range(MAX_ACCUSED)]})
+    assert isinstance(most, Case)
+    assert (len(most.victims), len(most.accused)) == (MAX_VICTIMS, MAX_ACCUSED)
+    field, _ = one_problem({"victims": _victims(MAX_VICTIMS + 1)})
+    assert field == "facts.victims"
+    field, _ = one_problem({"victims": _victims(1),
+                            "accused": [{"id": f"A{i}"} for i in range(MAX_ACCUSED + 1)]})
+    assert field == "facts.accused"
+    field, _ = one_problem({"victims": _victims(2),
+                            "accused": [{"id": "A1", "victims": ["V0"] * 2}]})
+    assert field is not None and field.startswith("facts.accused.0.victims")
+
+
+def test_an_empty_list_of_victims_is_refused_with_what_to_write_instead() -> None:
+    """A case with no victim, or an accused whose conduct concerns no victim, is refused: the
+    first needs a victim; the second means every victim when 'victims' is left out."""
+    field, message = one_problem({"victims": []})
+    assert field == "facts.victims" and "a case needs at least one" in message
+    field, message = one_problem({"victims": _victims(1), "accused": [{"id": "A1", "victims": []}]})
+    assert field == "facts.accused.0.victims"
+    assert "leave 'victims' out to mean every victim" in message
+
+
+def test_the_schema_says_a_list_of_victims_holds_at_least_one() -> None:
+    """The published JSON Schema says what the model enforces: a case's victims, and an
+    accused's list of victims where given, hold at least one item."""
+    schema = Case.model_json_schema()
+    assert schema["properties"]["victims"]["minItems"] == 1
+    accused_victims = schema["$defs"]["CaseAccused"]["properties"]["victims"]
+    arrays = [b for b in accused_victims.get("anyOf", [accused_victims]) if b.get("type") == "array"]
+    assert arrays and all(b["minItems"] == 1 for b in arrays)
+    assert all("minItems" not in b for b in accused_victims.get("anyOf", []) if b.get("type") != "array")
