@@ -282,7 +282,6 @@ class PairView:
         self.pair_entity = f"p{k}"
         self.victim_entity = f"v{prepared.pair_victim[k]}"
         self.presumed = {path for path, _ in prepared.presumed}
-        self.case = prepared.pairs[0].accused is not None or prepared.pairs[0].victim is not None
         self._missing: dict[tuple[str, str], frozenset[str]] = {}
         self._presumed_memo: dict[tuple[str, str], frozenset[str]] = {}
         self._reasons: dict[tuple[str, str, int], tuple[ReasonT, ...]] = {}
@@ -346,9 +345,10 @@ class PairView:
             matched_cert = [certainties[(DEFINITE, m, e)] for m, e in f.matched]
             cert = weakest([rule.certainty, *(c for c, w in zip(matched_cert, alt.weighed, strict=True) if w)])
             source = self._pair_index(f.entity)
-            other = self.case and f.entity[0] == "p" and f.entity != self.pair_entity
+            # a pair's firing other than this pair's own (only a case has several pairs)
+            other = f.entity[0] == "p" and f.entity != self.pair_entity
             ids = tuple(m for m, _ in f.matched)
-            templates.setdefault((f.rule, f.alternative, ids, source if other else -1),
+            templates.setdefault((f.rule, f.alternative, ids, source if other else None),
                                  (f.rule, f.alternative, cert, alt.paths, ids, other, source))
             own_hedge = own_hedge or rule.certainty is Certainty.MAY_APPLY
             for (m, _), scope, w, c in zip(f.matched, alt.scope, alt.weighed, matched_cert, strict=True):
@@ -547,9 +547,10 @@ class PairView:
                          for t in targets]
             if not any(self.firings.holds(POSSIBLE, *i) for i in instances):
                 if len(targets) == 1:
-                    below = self.reasons(*instances[0], depth - 1) if depth > 0 else ()
-                    return ReasonT(rule.id, self.rb.conclusions[targets[0]].title,
-                                   conclusion=targets[0], below=below)
+                    (target,), (instance,) = targets, instances
+                    below = self.reasons(*instance, depth - 1) if depth > 0 else ()
+                    return ReasonT(rule.id, self.rb.conclusions[target].title,
+                                   conclusion=target, below=below)
                 return ReasonT(rule.id, f"no {self.p.described[atom]} applies")
         return None
 
