@@ -750,3 +750,73 @@ def test_every_problem_is_reported_at_once_in_order(rules_copy: Path) -> None:
         (_B, f"{PROBE}: unknown statute 'qqzzxx_statute', not in the statute table"),
         (f"parameter {_PARAM}", f"{META}: is used by no rule or warning"),
     ]
+
+
+def _topic_rules(give: list[dict[str, Any]], deny: list[dict[str, Any]],
+                 *others: dict[str, Any]) -> str:
+    return _probe_text(
+        probe("protection.probe_give", when=give,
+              then=then(kind="protection", topic="probe_topic", modality="mandatory")),
+        probe("protection.probe_deny", when=deny,
+              then=then(kind="protection", topic="probe_topic", modality="not_available")),
+        *others)
+
+
+def _chain(prefix: str, length: int, last: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rules ``prefix1`` .. ``prefixN``, each holding when the next holds; the last on ``last``."""
+    rules = [probe(f"{prefix}{i}", when=[{"conclusion": f"{prefix}{i + 1}"}])
+             for i in range(1, length)]
+    return [*rules, probe(f"{prefix}{length}", when=[last])]
+
+
+@pytest.mark.parametrize(("give_depth", "deny_depth"), [(1, 1), (2, 1), (1, 2)])
+def test_topics_excluded_through_other_conclusions_load(rules_copy: Path, give_depth: int,
+                                                        deny_depth: int) -> None:
+    """A topic given on one conclusion and denied on another loads when those conclusions rest,
+    some rules down, on conditions that exclude each other: the check follows three references
+    in all, on either side."""
+    (rules_copy / PROBE).write_text(_topic_rules(
+        [{"conclusion": "gap.probe_x1"}], [{"conclusion": "gap.probe_y1"}],
+        *_chain("gap.probe_x", give_depth, {"fact": AGE, "lt": YEARS}),
+        *_chain("gap.probe_y", deny_depth, {"fact": AGE, "ge": YEARS})), encoding="utf-8")
+    assert "protection.probe_deny" in load_rulebook(rules_copy).by_id
+
+
+@pytest.mark.parametrize(("give_depth", "deny_depth"), [(2, 2), (3, 1), (1, 3)])
+def test_topics_excluded_deeper_than_the_check_looks_are_refused(
+        rules_copy: Path, give_depth: int, deny_depth: int) -> None:
+    """Beyond three references the check cannot show the conditions exclude each other, and
+    refuses: it is sound (it never lets a real conflict through), not complete."""
+    (rules_copy / PROBE).write_text(_topic_rules(
+        [{"conclusion": "gap.probe_x1"}], [{"conclusion": "gap.probe_y1"}],
+        *_chain("gap.probe_x", give_depth, {"fact": AGE, "lt": YEARS}),
+        *_chain("gap.probe_y", deny_depth, {"fact": AGE, "ge": YEARS})), encoding="utf-8")
+    with pytest.raises(RulebookError, match="can deny 'probe_topic'"):
+        load_rulebook(rules_copy)
+
+
+@pytest.mark.parametrize("deny_first", [False, True])
+def test_topics_excluded_by_a_conclusion_on_one_side_only_load(rules_copy: Path,
+                                                                deny_first: bool) -> None:
+    """One side names a conclusion, the other a fact that rules it out: loads whichever side
+    holds the reference."""
+    ref, fact = [{"conclusion": "gap.probe_x1"}], [{"fact": AGE, "ge": YEARS}]
+    give, deny = (fact, ref) if deny_first else (ref, fact)
+    (rules_copy / PROBE).write_text(_topic_rules(
+        give, deny, *_chain("gap.probe_x", 2, {"fact": AGE, "lt": YEARS})), encoding="utf-8")
+    assert "protection.probe_give" in load_rulebook(rules_copy).by_id
+
+
+def test_topics_excluded_by_an_exception_load(rules_copy: Path) -> None:
+    """Given on a conclusion whose every rule yields to what the denial needs: they exclude each
+    other, and the rulebook loads; without the exception it is refused."""
+    others = (probe("gap.probe_x1", unless=["gap.probe_y1"]), probe("gap.probe_y1"))
+    (rules_copy / PROBE).write_text(_topic_rules(
+        [{"conclusion": "gap.probe_x1"}], [{"conclusion": "gap.probe_y1"}], *others),
+        encoding="utf-8")
+    assert "protection.probe_give" in load_rulebook(rules_copy).by_id
+    (rules_copy / PROBE).write_text(_topic_rules(
+        [{"conclusion": "gap.probe_x1"}], [{"conclusion": "gap.probe_y1"}],
+        probe("gap.probe_x1"), probe("gap.probe_y1")), encoding="utf-8")
+    with pytest.raises(RulebookError, match="can deny 'probe_topic'"):
+        load_rulebook(rules_copy)
