@@ -372,8 +372,9 @@ class Parameter(_Strict):
     @model_validator(mode="after")
     def _stated_or_derived(self) -> Parameter:
         parts = (self.stated, self.quote, self.section)
-        if (self.sum is None) != all(x is not None for x in parts) or (
-                self.sum is not None and any(x is not None for x in parts)):
+        stated = self.sum is None and all(x is not None for x in parts)
+        derived = self.sum is not None and all(x is None for x in parts)
+        if not (stated or derived):
             raise ValueError("a parameter is either stated (stated, quote and section) or "
                              "derived (sum)")
         return self
