@@ -5,6 +5,8 @@ of the code that reads and checks them (this package, the fact model, the YAML r
 versions of Python and pydantic: any change to one of them is a new key, so the checks run again.
 Reading or writing the cache never fails a load: an entry that cannot be read is ignored (and the
 rulebook is loaded and checked from its files), a folder that cannot be written is left alone.
+An entry is a pickle, which runs code when read: the folder must be the user's own, never one that
+others can write.
 """
 
 from __future__ import annotations
