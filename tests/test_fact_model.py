@@ -447,9 +447,9 @@ def _victims(n: int) -> list[dict[str, Any]]:
 
 
 def test_a_case_of_the_most_victims_and_accused_is_read_and_one_more_refused() -> None:
-    """A case holds up to MAX_VICTIMS victims and MAX_ACCUSED accused; one more of either is
+    """A case holds up to 20 victims and 50 accused (as the README says); one more of either is
     refused naming the list."""
-    from dmst.facts.model import MAX_ACCUSED, MAX_VICTIMS
+    MAX_VICTIMS, MAX_ACCUSED = 20, 50  # noqa: N806 - the documented limits
 
     most = facts({"victims": _victims(MAX_VICTIMS),
                   "accused": [{"id": f"A{i}"} for i in range(MAX_ACCUSED)]})
@@ -484,3 +484,28 @@ def test_the_schema_says_a_list_of_victims_holds_at_least_one() -> None:
     arrays = [b for b in accused_victims.get("anyOf", [accused_victims]) if b.get("type") == "array"]
     assert arrays and all(b["minItems"] == 1 for b in arrays)
     assert all("minItems" not in b for b in accused_victims.get("anyOf", []) if b.get("type") != "array")
+
+
+@pytest.mark.parametrize("good", ["V", "A" * 40, "buyer-2", "V1.b_3", "9"])
+def test_an_id_of_1_to_40_letters_digits_and_marks_is_read(good: str) -> None:
+    """An id is 1 to 40 letters, digits, '_', '.' or '-', starting with a letter or digit."""
+    case = facts({"victims": [{"id": good}]})
+    assert isinstance(case, Case) and case.victims[0].id == good
+
+
+@pytest.mark.parametrize("bad", ["", "A" * 41, "-V1", "V 1", "V/1"])
+def test_an_id_outside_that_is_refused(bad: str) -> None:
+    """An empty id, one of 41 characters, or one starting with a mark or holding a space or a
+    slash is refused, naming the id's field."""
+    field, _ = one_problem({"victims": [{"id": bad}]})
+    assert field == "facts.victims.0.id"
+
+
+def test_an_age_range_needs_a_bound_in_the_schema_too() -> None:
+    """An age range with neither bound says nothing and is refused; the schema says so with
+    at least one property."""
+    field, _ = one_problem({"victim": {"age": {}}})
+    assert field is not None and field.startswith("facts.victim.age")
+    from dmst.facts.model import AgeRange
+
+    assert AgeRange.model_json_schema()["minProperties"] == 1
