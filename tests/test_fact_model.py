@@ -509,3 +509,26 @@ def test_an_age_range_needs_a_bound_in_the_schema_too() -> None:
     from dmst.facts.model import AgeRange
 
     assert AgeRange.model_json_schema()["minProperties"] == 1
+
+
+def test_an_id_used_twice_in_a_case_is_refused_naming_the_second() -> None:
+    """Two people with one id (two victims, or a victim and an accused) are refused at the
+    second, naming where the first is."""
+    field, message = one_problem({"victims": [{"id": "P1"}, {"id": "P1"}]})
+    assert field == "facts.victims.1.id"
+    assert "id 'P1' is used twice (victims.0 and victims.1)" in message
+    field, message = one_problem({"victims": [{"id": "P1"}], "accused": [{"id": "P1"}]})
+    assert field == "facts.accused.0.id" and "(victims.0 and accused.0)" in message
+
+
+def test_an_accused_naming_a_victim_not_in_the_case_is_refused_with_the_closest() -> None:
+    """An accused's list naming an unknown victim is refused at that entry, with the case's
+    victims and the closest id where one is close."""
+    field, message = one_problem({"victims": [{"id": "V1"}, {"id": "W9"}],
+                                  "accused": [{"id": "A1", "victims": ["W9", "V11"]}]})
+    assert field == "facts.accused.0.victims.1"
+    assert "names victim 'V11', who is not among the case's victims (V1, W9)" in message
+    assert "(did you mean 'V1'?)" in message
+    _, message = one_problem({"victims": [{"id": "V1"}],
+                              "accused": [{"id": "A1", "victims": ["qqqq"]}]})
+    assert "did you mean" not in message
