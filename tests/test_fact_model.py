@@ -532,3 +532,19 @@ def test_an_accused_naming_a_victim_not_in_the_case_is_refused_with_the_closest(
     _, message = one_problem({"victims": [{"id": "V1"}],
                               "accused": [{"id": "A1", "victims": ["qqqq"]}]})
     assert "did you mean" not in message
+
+
+@pytest.mark.parametrize(("offense", "filed", "within"), [
+    ("2017-12-31", "2020-12-30", True), ("2017-12-31", "2020-12-31", True),
+    ("2017-12-31", "2021-01-01", False), ("2017-10-31", "2020-10-30", True),
+    ("2017-10-31", "2020-10-31", True), ("2017-10-31", "2020-11-01", False),
+    ("2016-02-29", "2019-02-28", True), ("2016-02-29", "2019-03-01", False),
+])
+def test_a_claim_from_a_month_end_is_within_3_years_up_to_the_anniversary(
+        offense: str, filed: str, within: bool) -> None:
+    """From an offense on the last day of a month, the 36 months end on the anniversary (or the
+    month's last day, for 29 February); the day before counts through a shorter month."""
+    from dmst.facts.paths import months_between
+
+    months = months_between(dt.date.fromisoformat(offense), dt.date.fromisoformat(filed))
+    assert (months <= 36) is within
