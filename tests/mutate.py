@@ -226,6 +226,27 @@ EQUIVALENT: dict[str, str] = {
         _ALIASES,
     'rules/_source.py::Source::`@dataclass(frozen=True)`: True -> False':
         _FROZEN,
+    # --- Python: what the data or the types already guarantee -------------------------------
+    "engine/_plan.py::ReasonT::`pair: int = 0`: 0 -> 1":
+        "the pair is read only for a reason on a fact, and every such reason names its pair",
+    "engine/_plan.py::ReasonT::`pair: int = 0`: 0 -> -1":
+        "the pair is read only for a reason on a fact, and every such reason names its pair",
+    "engine/_plan.py::_citation::`if entry.section and entry.confidence in (\"high\", "
+    "\"medium\"):`: and -> or":
+        "the statute table gives a section exactly where the confidence is high or medium "
+        "(tests/test_rulebook.py checks the table)",
+    "facts/model.py::_Facts::`validate_default=True,`: True -> False":
+        "every default of the fact model (unknown, or an empty group) is valid, so validating "
+        "it changes nothing",
+    "facts/paths.py::_leaf_kind::`assert isinstance(item, type) and issubclass(item, Enum)`: "
+    "and -> or":
+        "an assertion about the fact model's own types, true either way",
+    "facts/paths.py::months_between::`return months + (extra / 32 if extra > 0 else 0.0)`: "
+    "> -> >=":
+        "the extra days are never negative, and none add 0 months either way",
+    "facts/paths.py::months_between::`return months + (extra / 32 if extra > 0 else 0.0)`: "
+    "0 -> -1":
+        "the extra days are never negative, and none add 0 months either way",
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(
