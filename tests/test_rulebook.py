@@ -151,18 +151,6 @@ def test_a_presumption_of_an_unknown_fact_is_refused(rules_copy: Path) -> None:
         load_rulebook(rules_copy)
 
 
-def test_a_certainty_on_a_rule_of_the_sources_silence_is_refused(rules_copy: Path) -> None:
-    """Where the source is silent the engine cannot determine; a certainty there would claim
-    what the source does not say, so the loader refuses it, naming the rule."""
-    _edit(rules_copy, "criminalization.yaml",
-          lambda t: t.replace("  - id: charge.adult_trafficking\n",
-                              "  - id: charge.adult_trafficking\n    certainty: may_apply\n"))
-    with pytest.raises(RulebookError) as err:
-        load_rulebook(rules_copy)
-    assert "charge.adult_trafficking" in str(err.value)
-    assert "decides nothing, so it takes no 'certainty'" in str(err.value)
-
-
 def test_duplicate_rule_ids_are_refused(rules_copy: Path) -> None:
     """Two rules with one id are refused."""
     _edit(rules_copy, "facilitators.yaml",
