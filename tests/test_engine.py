@@ -746,3 +746,23 @@ def test_a_reason_quotes_the_value_on_which_its_condition_fails() -> None:
                if r.fact is not None and r.fact.startswith("accused.")]
     assert reasons, "the images route fails for the cleared accused"
     assert all(r.value is not None for r in reasons), [(r.fact, r.value) for r in reasons]
+
+
+def test_a_reason_quotes_the_value_of_its_own_victim_whatever_the_order_of_pairs(
+        engine: Engine) -> None:
+    """The victim listed second is the one an accused's conduct concerns, so her pair comes
+    first: the reason her closed-circuit testimony is not available quotes her age (17), not the
+    first-listed victim's (15)."""
+    victim = {"engaged_in_commercial_sex": True, "third_party_control": True,
+              "will_testify": True}
+    result = engine.evaluate({
+        "victims": [{"id": "V1", "age": 15, "age_at_testimony": 15, **victim},
+                    {"id": "V2", "age": 17, "age_at_testimony": 17, **victim}],
+        "accused": [{"id": "A1", "roles": ["trafficker"], "victims": ["V2"],
+                     "conduct": {"trafficked_for_sex": True}}],
+        "investigation": {"decoy": False}})
+    assert isinstance(result, CaseResult)
+    assert [(p.accused, p.victim) for p in result.pairs] == [("A1", "V2"), (None, "V1")]
+    v2 = result.pairs[0].result
+    closed = next(n for n in v2.not_applicable if n.id == "protection.closed_circuit_testimony")
+    assert [(r.fact, r.value) for r in closed.because if r.fact] == [("victim.age", 17)]
