@@ -28,7 +28,7 @@ from typing import Any
 import durable_rules_engine as _dre
 
 from dmst.engine._firings import DEFINITE, POSSIBLE, Firing, Firings, Mode
-from dmst.engine._prepare import Prepared, entity_atoms
+from dmst.engine._prepare import Prepared, victim_atoms
 from dmst.errors import EvaluationError, RulebookError
 from dmst.rules import (
     PAIR,
@@ -83,7 +83,7 @@ class CompiledRuleset:
         self._sessions = itertools.count(1)
         self._actions: dict[str, _Action] = {}
         self._index = {a: i for i, a in enumerate(rulebook.atoms)}
-        self._victim_atoms, _ = entity_atoms(rulebook)
+        self._victim_atoms = victim_atoms(rulebook)
         self._matches = {
             atom: j for j, atom in enumerate(dict.fromkeys(
                 a for r in rulebook.rules for alt in r.alternatives for a in alt

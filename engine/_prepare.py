@@ -119,8 +119,6 @@ def _computed_sources(rulebook: Rulebook) -> tuple[str, ...]:
     return tuple(sorted({a for c in rulebook.meta.computed.values() for a in c.args}))
 
 
-def entity_atoms(rulebook: Rulebook) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Indexes of the rulebook's atoms about the victim, and of those about the pair."""
-    victim = tuple(i for i, a in enumerate(rulebook.atoms) if a.entity != PAIR)
-    pair = tuple(i for i, a in enumerate(rulebook.atoms) if a.entity == PAIR)
-    return victim, pair
+def victim_atoms(rulebook: Rulebook) -> tuple[int, ...]:
+    """Indexes of the rulebook's atoms about the victim (the others are about the pair)."""
+    return tuple(i for i, a in enumerate(rulebook.atoms) if a.entity != PAIR)
