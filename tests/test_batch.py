@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
 from io import BytesIO
@@ -362,11 +361,11 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 def test_an_interrupted_run_leaves_only_complete_lines(tmp_path: Path) -> None:
-    """Ctrl-C mid-run exits 130 saying so, and the output file holds only whole lines."""
-    target = tmp_path / "out.jsonl"
-    proc = subprocess.Popen([*_dmst_command(), "batch", "-", "-o", str(target)],
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None
+    """Ctrl-C mid-run exits 130 saying so, and the output holds only whole lines. The test
+    waits on the output itself (a blocking read until 200 KB have come), not on a clock."""
+    proc = subprocess.Popen([*_dmst_command(), "batch", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
     stop = threading.Event()
 
     def feed() -> None:
@@ -382,17 +381,20 @@ def test_an_interrupted_run_leaves_only_complete_lines(tmp_path: Path) -> None:
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    deadline = time.monotonic() + 120
-    while (not target.exists() or target.stat().st_size < 200_000) \
-            and time.monotonic() < deadline:
-        time.sleep(0.05)
+    received = b""
+    while len(received) < 200_000:
+        chunk = proc.stdout.read1(1 << 16)
+        assert chunk, "the run ended before it was interrupted"
+        received += chunk
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    rest = proc.stdout.read()  # to the end: the run closes its output as it exits
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, stderr
     stop.set()
     feeder.join(timeout=10)
-    assert proc.returncode == 130, stderr
     assert b"interrupted after" in stderr and b"Traceback" not in stderr
-    data = target.read_bytes()
+    data = received + rest
     assert data and data.endswith(b"\n")
     entries = _parse(data)
     assert [e["line"] for e in entries] == list(range(1, len(entries) + 1))
