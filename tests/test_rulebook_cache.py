@@ -84,3 +84,42 @@ def test_dmst_check_always_checks_the_files(cache_dir: Path,
     out = CliRunner().invoke(app, ["check"])
     assert out.exit_code == 0, out.output
     assert "Traceback" not in out.output
+
+
+def test_the_folder_follows_the_environment(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$DMST_CACHE_DIR`` first, then ``$XDG_CACHE_HOME/dmst``, then ``~/.cache/dmst``."""
+    monkeypatch.setenv("DMST_CACHE_DIR", str(tmp_path / "own"))
+    assert _cache.folder() == tmp_path / "own"
+    monkeypatch.delenv("DMST_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _cache.folder() == tmp_path / "xdg" / "dmst"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _cache.folder() == tmp_path / "home" / ".cache" / "dmst"
+
+
+def test_a_new_folder_is_made_and_only_the_four_newest_entries_are_kept(
+        cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing makes the folder (and its parents); after six entries the four newest remain,
+    each readable under its key."""
+    import os
+    import time
+
+    nested = cache_dir / "a" / "b"
+    monkeypatch.setenv("DMST_CACHE_DIR", str(nested))
+    names = [f"k{i}" for i in range(6)]
+    start = time.time() - 100
+    for i, name in enumerate(names):
+        _cache.write(name, {"n": i})
+        entry = nested / f"rulebook-{name}.pickle"
+        os.utime(entry, (start + i, start + i))  # in the past, each newer than the one before
+    kept = sorted(p.name for p in nested.glob("rulebook-*.pickle"))
+    assert kept == [f"rulebook-{n}.pickle" for n in names[2:]]
+    assert [_cache.read(n) for n in names] == [None, None, *({"n": i} for i in range(2, 6))]
+
+
+def test_a_key_is_32_hex_digits() -> None:
+    """The key names the entry's file: 32 hexadecimal digits of a SHA-256."""
+    key = _cache.key(resources.files("dmst.rules"))
+    assert len(key) == 32 and int(key, 16) >= 0
