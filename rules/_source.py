@@ -51,8 +51,10 @@ class Source:
     def sentences(self) -> tuple[str, ...]:
         """The source cut into units: each heading on its own, then sentences."""
         text = self.normalized
-        for heading in sorted(self.headings, key=len, reverse=True):
-            text = text.replace(normalize(heading), f"\n{normalize(heading)}\n")
+        if self.headings:  # one pass, longest first, so a heading holding another stays whole
+            cut = re.compile("|".join(re.escape(normalize(h)) for h in sorted(
+                self.headings, key=len, reverse=True)))
+            text = cut.sub(lambda m: f"\n{m.group(0)}\n", text)
         units: list[str] = []
         for block in text.split("\n"):
             block = block.strip()

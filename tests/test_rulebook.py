@@ -233,11 +233,25 @@ def test_every_sentence_of_the_source_is_covered() -> None:
     assert report.cited > 30
 
 
+def test_a_heading_inside_a_longer_one_is_cut_out_whole() -> None:
+    """The source is cut at its headings, longest first, so that a heading that holds a shorter
+    one stays one unit."""
+    from dmst.rules._source import Source
+
+    source = Source(text="Criminal Provisions Criminal Provisions for Demand The law bars it.",
+                    title="", publisher="", edition="", as_of=("", ""), url="",
+                    headings=("Criminal Provisions", "Criminal Provisions for Demand"))
+    assert source.sentences == ("Criminal Provisions", "Criminal Provisions for Demand",
+                                "The law bars it.")
+
+
 def test_removing_a_rule_leaves_its_sentence_uncovered(rules_copy: Path) -> None:
     """Coverage notices a sentence that no rule cites any more."""
     _edit(rules_copy, "facilitators.yaml", lambda t: t[: t.index("  - id: gap.sex_tourism")])
     report = coverage(load_rulebook(rules_copy))
     assert report.uncovered == ["No Mississippi law addresses sex tourism."]
+    # an uncovered sentence is not context: the count of those stays the shipped one's
+    assert report.context_only == coverage(load_rulebook(cache=False)).context_only
 
 
 BAD_YAML = {
