@@ -4,14 +4,19 @@
 Usage::
 
     python tests/mutate.py [--sample N] [--seed S] [--jobs J] [--only TEXT ...] [--list]
+                           [--tests FILE ...] [--keys-from FILE] [--survivors-out FILE]
 
 Each mutant is one small change to the rule data (``rules/*.yaml``) or to the Python of the legal
-core (``rules/*.py``, ``engine/*.py``, ``facts/*.py``). The harness copies the repository to a
+core (``CORE_PYTHON``: the loader, its checks and the rule model in ``rules/``, the fact model and
+its computed facts in ``facts/``, and the preparation of facts, the record of firings and the
+result builder in ``engine/``). The harness copies the repository to a
 temporary folder (the working tree is never touched), makes the copy's code the one ``dmst``
 imports (``PYTHONPATH`` points at the copy, with the sub-packages linked as the package-dir mapping
 in ``pyproject.toml`` installs them), checks that the tests pass on the unchanged copy, then applies
-one mutant at a time and runs the tests: first the test files most likely to kill it (and those
-that killed its neighbours), then the rest, stopping at the first failure. A mutant is *killed*
+one mutant at a time and runs the tests in stages (``STAGES``): first the test file most likely
+to kill it (and those that killed its neighbours), then a few more, then the rest, stopping at the
+first failure. ``--tests`` limits the run to some test files (a survivor of such a run may still
+be killed by the others: run it again with ``--keys-from``). A mutant is *killed*
 when a test fails; a run that takes longer than the time bound also counts as killed and is
 reported. The last line printed is ``mutation score: K/N``.
 
