@@ -387,14 +387,19 @@ def test_durable_rules_path_agrees_with_the_reference_evaluator(
     for variant in [flat, *data.draw(S.at_every_threshold(flat))]:
         scenario = S.to_scenario(variant)
         for presume in ((True, False) if variant is flat else (True,)):
-            prepared = uncached.prepare(scenario, presume)
-            durable = uncached.firings(prepared)
-            reference = evaluate_reference(RULEBOOK, prepared)
-            assert durable.canonical() == reference.canonical()
-            assert durable.certainty == reference.certainty
-            assert durable.silent == reference.silent
+            _assert_same_firings(uncached, uncached.prepare(scenario, presume))
         assert (uncached.evaluate(scenario).model_dump_json()
                 == uncached.evaluate_reference(scenario).model_dump_json())
+
+
+def _assert_same_firings(engine: Engine, prepared: Any) -> None:
+    """durable_rules and the reference evaluator record the same firings, certainties and
+    silences for one prepared case."""
+    durable = engine.firings(prepared)
+    reference = evaluate_reference(RULEBOOK, prepared)
+    assert durable.canonical() == reference.canonical()
+    assert durable.certainty == reference.certainty
+    assert durable.silent == reference.silent
 
 
 @scaled(3)
@@ -405,12 +410,7 @@ def test_durable_rules_path_agrees_with_the_reference_evaluator_on_cases(
     """On a case of several victims and accused (victims' statuses reached across pairs), both
     evaluators record the same firings, entity by entity, and give the same result."""
     mapping = S.case_mapping(spec)
-    prepared = uncached.prepare(mapping)
-    durable = uncached.firings(prepared)
-    reference = evaluate_reference(RULEBOOK, prepared)
-    assert durable.canonical() == reference.canonical()
-    assert durable.certainty == reference.certainty
-    assert durable.silent == reference.silent
+    _assert_same_firings(uncached, uncached.prepare(mapping))
     assert (uncached.evaluate(mapping).model_dump_json()
             == uncached.evaluate_reference(mapping).model_dump_json())
 
