@@ -57,15 +57,18 @@ def load_rulebook(directory: str | Path | None = None, *, cache: bool = True) ->
 
     Raises :class:`~dmst.errors.RulebookError` naming the file (and, for each problem, the rule)
     when any file is unreadable, not the rule format, or fails a check."""
-    if directory is not None or not cache:
-        return _load(Path(directory) if directory is not None else _package_dir())
+    if directory is not None:
+        return _load(Path(directory))
+    shipped = _package_dir()
+    if not cache:
+        return _load(shipped)
     from dmst.rules import _cache
 
-    key = _cache.key(_package_dir())
+    key = _cache.key(shipped)
     found = _cache.read(key)
     if isinstance(found, Rulebook):
         return found
-    rulebook = _load(_package_dir())
+    rulebook = _load(shipped)
     _cache.write(key, rulebook)
     return rulebook
 
