@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -379,6 +379,9 @@ AccusedQuery = Annotated[str | None, Query(
 VictimQuery = Annotated[str | None, Query(
     description="In a case of several people: the id of the victim of the pair.",
     max_length=200)]
+StrictQuery = Annotated[bool, Query(
+    description="Make no presumption the rulebook declares (unknown stays unknown everywhere, "
+                "in the changed cases too); every presumption made is listed in the result.")]
 
 
 # --- the routes ---------------------------------------------------------------------------------
@@ -390,24 +393,25 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
     posted = (*((401,) if auth else ()), 413, 415, 422, 500)
     got = (*((401,) if auth else ()), 500)
 
-    @router.post(
-        "/evaluate", tags=["cases"], summary="Evaluate a case",
-        openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(Result | CaseResult,
-                         "The cited result: conclusions by kind, the victim's statuses, what "
-                         "is undetermined and what to ask next, warnings and the stamp; for a "
-                         "case of several people, one such result for each pair of accused "
-                         "and victim, with summaries by accused and by victim.", text=True),
-                   **_errors(*posted)},
-    )
+    def posts(path: str, tag: str, summary: str, model: Any, answer: str, *,
+              body: dict[str, Any] = _CASE_BODY, text: bool = True
+              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A POST route taking a case (``body``) and answering ``model`` (or, with ``text``,
+        a report)."""
+        return router.post(path, tags=[tag], summary=summary,
+                           openapi_extra={"requestBody": body},
+                           responses={**_ok(model, answer, text=text), **_errors(*posted)})
+
+    @posts("/evaluate", "cases", "Evaluate a case", Result | CaseResult,
+           "The cited result: conclusions by kind, the victim's statuses, what is undetermined "
+           "and what to ask next, warnings and the stamp; for a case of several people, one "
+           "such result for each pair of accused and victim, with summaries by accused and by "
+           "victim.")
     async def evaluate_case(
         request: Request,
         format: FormatQuery = OutputFormat.json,
         view: ViewQuery = ReportView.all,
-        strict: Annotated[bool, Query(
-            description="Make no presumption the rulebook declares (unknown stays unknown "
-                        "everywhere); every presumption made is listed in the result.",
-        )] = False,
+        strict: StrictQuery = False,
     ) -> Response:
         """Evaluate one case: its charges with penalties, consequences, barred defenses, the
         victim's protections, investigation tools and gaps, each with the verbatim sentence of
@@ -417,24 +421,16 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         return _respond(result, format, view, title=case.title, narrative=case.narrative,
                         case_id=case.case_id)
 
-    @router.post(
-        "/validate", tags=["cases"], summary="Read a case file without evaluating it",
-        openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(ValidCase, "The case as dmst reads it."), **_errors(*posted)},
-    )
+    @posts("/validate", "cases", "Read a case file without evaluating it", ValidCase,
+           "The case as dmst reads it.", text=False)
     async def validate_case(request: Request) -> Response:
         """Check a case file (JSON or YAML) and return it as JSON, unknown facts left out: the
         same problems as /evaluate gives, without evaluating."""
         case = await read_case(request, service)
         return _json_response(_dumps(case.model_dump(mode="json", exclude_none=True)))
 
-    @router.post(
-        "/explain", tags=["questions"], summary="How each conclusion was reached",
-        openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(list[ExplanationNode], "Derivation trees down to the facts given, "
-                         "each step with its rule and quotes.", text=True),
-                   **_errors(*posted)},
-    )
+    @posts("/explain", "questions", "How each conclusion was reached", list[ExplanationNode],
+           "Derivation trees down to the facts given, each step with its rule and quotes.")
     async def explain_case(
         request: Request,
         conclusion: Annotated[str | None, Query(
@@ -443,7 +439,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         accused: AccusedQuery = None,
         victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
-        strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
+        strict: StrictQuery = False,
     ) -> Response:
         """The derivation of every conclusion that applies, or of one. A conclusion that does
         not apply is a 422 that says to ask /why-not instead."""
@@ -455,14 +451,9 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                         f"{where}", undetermined=0 if conclusion else len(result.undetermined),
                         stamp=result.stamp)
 
-    @router.post(
-        "/why-not", tags=["questions"], summary="Why a conclusion does not apply",
-        openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(WhyNot, "Each rule that could add the conclusion, condition by "
-                         "condition; for an undetermined one, the facts that decide it.",
-                         text=True),
-                   **_errors(*posted)},
-    )
+    @posts("/why-not", "questions", "Why a conclusion does not apply", WhyNot,
+           "Each rule that could add the conclusion, condition by condition; for an "
+           "undetermined one, the facts that decide it.")
     async def why_not_case(
         request: Request,
         conclusion: Annotated[str, Query(description="A conclusion or rule id.",
@@ -472,7 +463,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         accused: AccusedQuery = None,
         victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
-        strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
+        strict: StrictQuery = False,
     ) -> Response:
         """Why ``conclusion`` does or does not apply on the case: every condition marked as
         holding, failing or unknown, with the fact's value."""
@@ -483,18 +474,13 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
                             victim=victim, depth=depth, presume=not strict))
         return _respond(answer, format)
 
-    @router.post(
-        "/diff", tags=["questions"], summary="What changes between two cases",
-        openapi_extra={"requestBody": _DIFF_BODY},
-        responses={**_ok(ScenarioDiff, "The facts that differ and the conclusions that "
-                         "appear, disappear or change, each with the facts that caused it.",
-                         text=True),
-                   **_errors(*posted)},
-    )
+    @posts("/diff", "questions", "What changes between two cases", ScenarioDiff,
+           "The facts that differ and the conclusions that appear, disappear or change, each "
+           "with the facts that caused it.", body=_DIFF_BODY)
     async def diff_cases(
         request: Request,
         format: FormatQuery = OutputFormat.json,
-        strict: Annotated[bool, Query(description="As for /evaluate.")] = False,
+        strict: StrictQuery = False,
     ) -> Response:
         """Compare case ``a`` with case ``b``."""
         media = _media_type(request)
@@ -517,13 +503,8 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
             lambda: diff(service.engine, a.facts, b.facts, presume=not strict))
         return _respond(changes, format, compare=(a.title or "A", b.title or "B"))
 
-    @router.post(
-        "/flips", tags=["questions"], summary="What if one fact changed",
-        openapi_extra={"requestBody": _CASE_BODY},
-        responses={**_ok(FlipReport, "Each single-fact change tried and what it adds or "
-                         "removes.", text=True),
-                   **_errors(*posted)},
-    )
+    @posts("/flips", "questions", "What if one fact changed", FlipReport,
+           "Each single-fact change tried and what it adds or removes.")
     async def flip_facts(
         request: Request,
         fact: Annotated[list[str] | None, Query(
@@ -534,8 +515,7 @@ def build_router(service: Service, *, auth: bool = False) -> APIRouter:
         accused: AccusedQuery = None,
         victim: VictimQuery = None,
         format: FormatQuery = OutputFormat.json,
-        strict: Annotated[bool, Query(description="As for /evaluate: the changed cases too.")
-                          ] = False,
+        strict: StrictQuery = False,
     ) -> Response:
         """Try single changes of facts (ages across every threshold the rules use, true/false
         facts toggled, unknown ones set either way) and report what each would change."""

@@ -638,21 +638,30 @@
     return rows.length ? h("dl", { class: "extra" }, rows) : null;
   }
 
+  // Fill a <details> the first time it is opened: "loading" while asking, then what fill()
+  // returns (a list of nodes), or the error's message.
+  function onFirstOpen(d, body, loading, fill) {
+    d.addEventListener("toggle", async () => {
+      if (!d.open || body.dataset.loaded) return;
+      body.dataset.loaded = "1";
+      body.textContent = loading;
+      try {
+        const nodes = await fill();
+        body.textContent = "";
+        body.append(...nodes);
+      } catch (e) {
+        body.textContent = e.message;
+      }
+    });
+  }
+
   function explainDetails(id) {
     const body = h("div", { class: "lazy" });
     const d = h("details", { class: "explain" }, h("summary", {}, "How was this reached?"), body);
     const asked = query({ conclusion: id });
-    d.addEventListener("toggle", async () => {
-      if (!d.open || body.dataset.loaded) return;
-      body.dataset.loaded = "1";
-      body.textContent = "Loading…";
-      try {
-        const nodes = await api("v1/explain" + asked, { body: lastCase });
-        body.textContent = "";
-        body.append(h("ul", { class: "tree" }, nodes.map((n) => explanationNode(n, new Set()))));
-      } catch (e) {
-        body.textContent = e.message;
-      }
+    onFirstOpen(d, body, "Loading…", async () => {
+      const nodes = await api("v1/explain" + asked, { body: lastCase });
+      return [h("ul", { class: "tree" }, nodes.map((n) => explanationNode(n, new Set())))];
     });
     return d;
   }
@@ -970,9 +979,7 @@
     const d = h("details", { class: "does-not-apply" },
       h("summary", {}, "Show the conclusions that do not apply, and why"), body);
     const reasons = new Map((result.not_applicable || []).map((n) => [n.id, n]));
-    d.addEventListener("toggle", async () => {
-      if (!d.open || body.dataset.loaded) return;
-      body.dataset.loaded = "1";
+    onFirstOpen(d, body, "", async () => {
       await loadRules();
       const present = new Set([...(result.conclusions || []), ...(result.statuses || []), ...(result.undetermined || [])].map((c) => c.id));
       const seen = new Set();
@@ -983,15 +990,14 @@
         missingOnes.push(r);
       }
       if (!missingOnes.length) {
-        body.append(h("p", {}, "Every conclusion of the rulebook applies or is undetermined."));
-        return;
+        return [h("p", {}, "Every conclusion of the rulebook applies or is undetermined.")];
       }
       const order = ["charge", "status", "protection", "sentencing", "consequence", "defense_barred", "investigation", "gap"];
       // first those the result says do not apply (a threshold or a fact decides it), then the rest
       missingOnes.sort((a, b) => (reasons.has(b.conclusion) - reasons.has(a.conclusion)) ||
         (order.indexOf(a.kind) - order.indexOf(b.kind)));
-      body.append(h("p", {}, "Open one to see each condition of each rule that could add it, as it stands on these facts."),
-        h("ul", { class: "not-apply" }, missingOnes.map((r) => h("li", {}, whyNotDetails(r, reasons.get(r.conclusion))))));
+      return [h("p", {}, "Open one to see each condition of each rule that could add it, as it stands on these facts."),
+        h("ul", { class: "not-apply" }, missingOnes.map((r) => h("li", {}, whyNotDetails(r, reasons.get(r.conclusion)))))];
     });
     return section("What does not apply, and why", "sec-not", d);
   }
@@ -1005,18 +1011,8 @@
     const d = h("details", { class: "why-not", "data-id": r.conclusion },
       h("summary", {}, r.conclusion_title, " ", h("span", { class: "kind" }, "(" + (KIND_TITLES[r.kind] || words(r.kind)).toLowerCase() + (r.role ? ", " + r.role : "") + ")"), because),
       body);
-    d.addEventListener("toggle", async () => {
-      if (!d.open || body.dataset.loaded) return;
-      body.dataset.loaded = "1";
-      body.textContent = "Loading…";
-      try {
-        const w = await api("v1/why-not" + asked, { body: lastCase });
-        body.textContent = "";
-        body.append(whyNotView(w));
-      } catch (e) {
-        body.textContent = e.message;
-      }
-    });
+    onFirstOpen(d, body, "Loading…", async () =>
+      [whyNotView(await api("v1/why-not" + asked, { body: lastCase }))]);
     return d;
   }
 
@@ -1061,25 +1057,16 @@
       h("summary", {}, "Show the single changes that would alter the result"), body);
     const asked = query({}, { noStrict: true });
     const tryable = !caseMode(); // a change is tried in the form; a case file is edited by hand
-    d.addEventListener("toggle", async () => {
-      if (!d.open || body.dataset.loaded) return;
-      body.dataset.loaded = "1";
-      body.textContent = "Trying each single change…";
-      try {
-        const report = await api("v1/flips" + asked, { body: lastCase });
-        body.textContent = "";
-        const useful = (report.flips || []).filter((f) => !f.skipped && (f.changes || []).length);
-        if (!useful.length) {
-          body.append(h("p", {}, "No single change of the facts dmst tries would change the result."));
-          return;
-        }
-        body.append(h("p", {}, tryable
-          ? "Each change below alters one fact. Try one to see the whole result with it; you can undo it."
-          : "Each change below alters one fact of this pair. To try one, change it in the case file."),
-        h("ul", { class: "flips" }, useful.map((f) => flipItem(f, tryable))));
-      } catch (e) {
-        body.textContent = e.message;
+    onFirstOpen(d, body, "Trying each single change…", async () => {
+      const report = await api("v1/flips" + asked, { body: lastCase });
+      const useful = (report.flips || []).filter((f) => !f.skipped && (f.changes || []).length);
+      if (!useful.length) {
+        return [h("p", {}, "No single change of the facts dmst tries would change the result.")];
       }
+      return [h("p", {}, tryable
+        ? "Each change below alters one fact. Try one to see the whole result with it; you can undo it."
+        : "Each change below alters one fact of this pair. To try one, change it in the case file."),
+      h("ul", { class: "flips" }, useful.map((f) => flipItem(f, tryable)))];
     });
     return section("What if one fact changed", "sec-whatif", d);
   }
