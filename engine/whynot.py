@@ -16,7 +16,7 @@ from dmst.engine.whatif import candidate_values, pair_index, with_fact
 from dmst.errors import FactError
 from dmst.facts.paths import nest
 from dmst.rules import Atom, Certainty, FactAtom, Kind, LoadedRule, MatchAtom, RefAtom, Rulebook
-from dmst.rules._loader import resolve_condition
+from dmst.rules._loader import ref_atom, resolve_condition
 from dmst.rules._model import AllCondition, AnyCondition, ConclusionRef, Condition, FactCondition
 
 __all__ = [
@@ -248,7 +248,7 @@ class _Asking:
     def rule_check(self, rule: LoadedRule, depth: int) -> RuleCheck:
         conditions = [self.check(c, depth) for c in rule.rule.when]
         if rule.rule.scope is not None:
-            conditions.append(self.conclusion_check(_ref_atom(rule.rule.scope, True), depth))
+            conditions.append(self.conclusion_check(ref_atom(rule.rule.scope, True), depth))
             if rule.rule.scope.convicted:
                 conditions.append(self.conviction_check(rule.rule.scope.offense or []))
         alternatives = []
@@ -319,7 +319,7 @@ class _Asking:
                 computed_from={p: facts.get(p) for p in spec.computed_from},
             )
         if isinstance(cond, ConclusionRef):
-            return self.conclusion_check(_ref_atom(cond), depth)
+            return self.conclusion_check(ref_atom(cond), depth)
         parts = [self.check(c, depth)
                  for c in (cond.any if isinstance(cond, AnyCondition) else cond.all)]
         statuses = [p.status for p in parts]
@@ -356,13 +356,6 @@ class _Asking:
             type="scope" if scope else "conclusion", condition=self.describe(atom),
             status=status, candidates=candidates, why_not=nested,
         )
-
-
-def _ref_atom(ref: ConclusionRef, scope: bool = False) -> RefAtom | MatchAtom:
-    if ref.conclusion is not None:
-        return RefAtom(ref.conclusion)
-    return MatchAtom(ref.kind.value if ref.kind else None,
-                     tuple(ref.offense) if ref.offense else None, ref.role, scope)
 
 
 Check.model_rebuild()

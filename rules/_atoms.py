@@ -112,7 +112,7 @@ class RefAtom:
     rule's own)."""
 
     id: str
-    relevance: bool = False
+    relevance: bool
 
     def describe(self) -> str:
         return f"conclusion {self.id}"
@@ -126,9 +126,9 @@ class MatchAtom:
     offenses: tuple[str, ...] | None
     role: str | None
     #: True for a rule's scope: the result lists every matching conclusion.
-    scope: bool = False
+    scope: bool
     #: True where the match only says where the rule is relevant (its certainty is its own).
-    relevance: bool = False
+    relevance: bool
 
     def matches(self, kind: str, offense: str | None, role: str | None) -> bool:
         return (

@@ -57,17 +57,19 @@ class LoadedRule:
     def silent(self) -> bool:
         return self.rule.source_silent
 
-    @property
-    def scope(self) -> MatchAtom | None:
-        for alt in self.alternatives:
-            for atom in alt:
-                if isinstance(atom, MatchAtom) and atom.scope:
-                    return atom
-        return None
-
     def fact_paths(self) -> tuple[str, ...]:
         paths = {a.path for alt in self.alternatives for a in alt if isinstance(a, FactAtom)}
         return tuple(sorted(paths))
+
+
+def fact_specs(meta: RulebookMeta) -> dict[str, FactSpec]:
+    """Every fact a rule may read, by path: the given facts and the rulebook's computed ones
+    (numbers in the unit the rulebook declares)."""
+    out = dict(FACTS)
+    for path, c in meta.computed.items():
+        out[path] = FactSpec(path, "number", c.description, computed_from=tuple(c.args),
+                             unit=c.unit)
+    return out
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Rulebook:
     meta: RulebookMeta
     source: Source
     rules: tuple[LoadedRule, ...]
+    #: 16 hex digits of a SHA-256 digest of the rule files (names and text) and the source text:
+    #: equal fingerprints, the same law.
     fingerprint: str
     files: tuple[str, ...] = field(default_factory=tuple)
 
@@ -158,11 +162,7 @@ class Rulebook:
     @cached_property
     def facts(self) -> dict[str, FactSpec]:
         """Every fact a rule may read: the given facts and the computed ones."""
-        out = dict(FACTS)
-        for path, c in self.meta.computed.items():
-            out[path] = FactSpec(path, "number", c.description, computed_from=tuple(c.args),
-                                 minimum=0, unit=c.unit)
-        return out
+        return fact_specs(self.meta)
 
     def statute(self, key: str) -> StatuteEntry:
         return self.meta.statutes[key]

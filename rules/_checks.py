@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dmst.facts.model import Offense
 from dmst.facts.paths import FACTS, FactSpec
 from dmst.rules._atoms import Atom, FactAtom, MatchAtom, RefAtom
-from dmst.rules._book import LoadedRule
+from dmst.rules._book import LoadedRule, fact_specs
 from dmst.rules._model import Citation, ConclusionSpec, Modality, RulebookMeta
 from dmst.rules._source import Source, normalize
 
@@ -42,17 +42,13 @@ _OPS_FOR_KIND = {
     "set": {"has", "lacks"},
     "choice": {"is"},
 }
-_UNIT_OF_KIND = {"age": "years", "number": "months"}
 _PERIOD = ("as_of.from", "as_of.until")
 
 
 def check_rulebook(rules: list[LoadedRule], meta: RulebookMeta, source: Source,
                    definitions: dict[str, ConclusionSpec]) -> Found:
     """Every problem of the rulebook (see the module docstring)."""
-    facts = dict(FACTS)
-    for path, c in meta.computed.items():
-        facts[path] = FactSpec(path, "number", c.description, computed_from=tuple(c.args),
-                               unit=c.unit)
+    facts = fact_specs(meta)
     yield from _identity(rules, meta, definitions)
     decided = {r.conclusion_id for r in rules if not r.rule.source_silent}
     for r in rules:
@@ -142,13 +138,17 @@ def _check_rule(r: LoadedRule, meta: RulebookMeta, source: Source, facts: dict[s
                     )
 
 
-def _check_cites(cites: list[Citation], area: str, meta: RulebookMeta, source: Source
+def _check_cites(cites: list[Citation], area: str | None, meta: RulebookMeta, source: Source
                  ) -> Iterator[str]:
+    """Problems of citations; ``area`` is the section a citation without one falls in (None
+    where there is no such default: the citation must name its section)."""
     for c in cites:
         if not source.contains(c.quote):
             yield f"quote not found in the source: \u201c{c.quote[:80]}\u201d"
         section = c.section or area
-        if section not in meta.areas:
+        if section is None:
+            yield "the citation names no section: give the section of the source it is in"
+        elif section not in meta.areas:
             yield f"citation section '{section}' is not one of the source's areas"
         if c.statute is not None and c.statute not in meta.statutes:
             yield _unknown("statute", c.statute, meta.statutes, "not in the statute table")
@@ -177,9 +177,8 @@ def _check_fact(atom: FactAtom, facts: dict[str, FactSpec], meta: RulebookMeta) 
         return
     if atom.param is not None and atom.param in meta.parameters:
         unit = meta.parameters[atom.param].unit
-        if _UNIT_OF_KIND.get(spec.kind, unit) != unit:
-            yield (f"parameter '{atom.param}' is in {unit}, but '{atom.path}' is in "
-                   f"{_UNIT_OF_KIND[spec.kind]}")
+        if spec.unit is not None and spec.unit != unit:
+            yield f"parameter '{atom.param}' is in {unit}, but '{atom.path}' is in {spec.unit}"
 
 
 def _cycles(rules: list[LoadedRule], definitions: dict[str, ConclusionSpec]) -> Found:
@@ -269,15 +268,14 @@ def _tables(meta: RulebookMeta, source: Source, facts: dict[str, FactSpec]) -> F
                            "presume the facts it is computed from, if any")
         elif spec.kind == "bool" and not isinstance(p.value, bool):
             yield *where, f"'{p.fact}' is true or false, not {p.value!r}"
-        elif spec.kind in ("set", "choice"):
-            values = p.value if spec.kind == "set" and isinstance(p.value, list) else [p.value]
-            for v in values:
-                if v not in spec.choices:
-                    yield *where, f"{v!r} is not one of {', '.join(spec.choices)} for '{p.fact}'"
+        elif spec.kind == "choice":
+            if p.value not in spec.choices:
+                yield *where, (f"{p.value!r} is not one of {', '.join(spec.choices)} for "
+                               f"'{p.fact}'")
         elif spec.kind != "bool":
             yield *where, (f"'{p.fact}' is {_A_KIND.get(spec.kind, spec.kind)}; a presumption "
                            "states a true-or-false fact or a choice, as the source reads it")
-        yield from (where + (m,) for m in _check_cites(p.cites, meta.areas[0], meta, source))
+        yield from (where + (m,) for m in _check_cites(p.cites, None, meta, source))
     for path, c in meta.computed.items():
         if path in FACTS:
             yield META, f"computed {path}", f"'{path}' is a given fact; a computed fact needs a " \
@@ -298,7 +296,7 @@ def _tables(meta: RulebookMeta, source: Source, facts: dict[str, FactSpec]) -> F
             yield *where, f"the message names '{{{n}}}', which is not a fact"
 
 
-_A_KIND = {"age": "an age", "number": "a number", "date": "a date"}
+_A_KIND = {"age": "an age", "number": "a number", "date": "a date", "set": "a list"}
 
 
 # --- consistency: no result gives and denies one topic -----------------------------------------
@@ -376,14 +374,12 @@ def _exclusive(a: frozenset[Atom], b: frozenset[Atom],
                 return True  # every rule for it yields to a conclusion the other side needs
     if depth == 0:
         return False
-    for side, other, flip in ((a, b, False), (b, a, True)):
+    # every test above treats the two sides alike, so a side may be expanded as either argument
+    for side, other in ((a, b), (b, a)):
         for ref in (x for x in side if isinstance(x, RefAtom)):
             producers = [r for r in rules.get(ref.id, []) if not r.rule.source_silent]
             rest = side - {ref}
-            if producers and all(
-                _exclusive(rest | frozenset(alt), other, rules, depth - 1) if not flip
-                else _exclusive(other, rest | frozenset(alt), rules, depth - 1)
-                for r in producers for alt in r.alternatives
-            ):
+            if producers and all(_exclusive(rest | frozenset(alt), other, rules, depth - 1)
+                                 for r in producers for alt in r.alternatives):
                 return True
     return False

@@ -192,8 +192,6 @@ def resolve_condition(cond: FactCondition, meta: RulebookMeta) -> FactAtom:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise _Unresolved(f"unknown parameter '{value}'{hint}")
         param, value = value, meta.parameters[value].value
-    if op == "unknown":
-        value = True
     return FactAtom(cond.fact, op, value, param, unknown_holds=op == "not")
 
 
@@ -211,8 +209,7 @@ def _alternatives(rule: Rule, meta: RulebookMeta) -> Iterator[tuple[Atom, ...]]:
                 for o in s.offense or ()
             ])
         else:
-            parts.append([(MatchAtom(kind, tuple(s.offense) if s.offense else None, s.role,
-                                     True, s.relevance),)])
+            parts.append([(ref_atom(s, scope=True),)])
     if rule.always:
         yield ()
         return
@@ -225,15 +222,20 @@ def _alternatives(rule: Rule, meta: RulebookMeta) -> Iterator[tuple[Atom, ...]]:
         yield tuple(atoms)
 
 
+def ref_atom(ref: ConclusionRef, scope: bool = False) -> RefAtom | MatchAtom:
+    """The atom of a condition on other conclusions: one by id, or any that matches its kind,
+    offenses and role (``scope``: a rule's scope, whose matches the result lists)."""
+    if ref.conclusion is not None:
+        return RefAtom(ref.conclusion, ref.relevance)
+    return MatchAtom(ref.kind.value if ref.kind else None,
+                     tuple(ref.offense) if ref.offense else None, ref.role, scope, ref.relevance)
+
+
 def _dnf(cond: Condition, meta: RulebookMeta) -> list[tuple[Atom, ...]]:
     if isinstance(cond, FactCondition):
         return [(resolve_condition(cond, meta),)]
     if isinstance(cond, ConclusionRef):
-        if cond.conclusion is not None:
-            return [(RefAtom(cond.conclusion, cond.relevance),)]
-        return [(MatchAtom(cond.kind.value if cond.kind else None,
-                           tuple(cond.offense) if cond.offense else None, cond.role,
-                           relevance=cond.relevance),)]
+        return [(ref_atom(cond),)]
     if isinstance(cond, AnyCondition):
         return [alt for c in cond.any for alt in _dnf(c, meta)]
     assert isinstance(cond, AllCondition)
