@@ -154,6 +154,18 @@ _CLOSEST = "only the closest match is shown: a second one is never used"
 _FLOOR = ("the floor of the age at testimony (the age at the offense) only matters against the "
           "rulebook's thresholds (14, 16, 18): a floor of 0 or 1, or a range replaced by the same "
           "range, decides nothing differently")
+_STATED = ("the rule format makes a parameter either stated (quote, section and words all "
+           "given) or derived (none of them): one given means all are")
+_FACT_REASONS = ("charges and consequences keep only reasons on a fact, which have nothing "
+                 "below them; the depth only reaches reasons on conclusions, which are dropped")
+_ONE_EXCEPTION = ("the rulebook's one exception (status.trafficking_victim, in "
+                  "status.csec_only_victim) and the rule it blocks are both the victim's: either "
+                  "entity is the victim")
+_UNORDERED = ("every rule the rulebook holds is rebuilt by rules/_loader.py _order with its "
+              "level; the default only marks a rule not yet ordered, which nothing reads")
+_INFINITE = "an infinite end is never equal to a finite one, so whether it is closed is never read"
+_LEVELS = ("levels are only compared with each other (the order of evaluation and of statuses); "
+           "a shift or a larger step keeps their order")
 EQUIVALENT: dict[str, str] = {
     # --- rule data: a certainty its conditions already decide ---------------------------------
     "rules/protections.yaml::protection.compensation_reduced.responsibility/certainty::"
@@ -252,6 +264,68 @@ EQUIVALENT: dict[str, str] = {
     "facts/paths.py::months_between::`return months + (extra / 32 if extra > 0 else 0.0)`: "
     "0 -> -1":
         "the extra days are never negative, and none add 0 months either way",
+    "engine/_firings.py::Firings.add::`return False`: False -> True":
+        "a silent rule's conclusion is never asserted for other rules to read (its action is not "
+        "'consumed'), and that is all the answer is used for",
+    "engine/_plan.py::Planner.__init__::`if p.quote is not None and p.section is not None "
+    "# a stated parameter has both`: and -> or": _STATED,
+    "rules/_checks.py::_parameters::`assert p.quote is not None and p.stated is not None and "
+    "p.section is not None`: and -> or": _STATED,
+    "engine/_plan.py::PairView.missing::`if f.mode is POSSIBLE and (rules is None or f.rule in "
+    "rules)]`: and -> or":
+        "a definite firing adds no missing fact (its facts are known, its matches definite, its "
+        "exceptions impossible), and each has a possible twin with the same matches",
+    "engine/_plan.py::PairView.missing::`if holds(POSSIBLE, u, ue) and not holds(DEFINITE, u, "
+    "ue):`: and -> or":
+        "a possible firing exists only where its exception is not definite, and an exception "
+        "that cannot hold has no missing facts to add",
+    "engine/_plan.py::PairView.not_applicable::`reasons = self.reasons(cid, entity, 2 if "
+    "spec.kind is Kind.PROTECTION else 0)`: 0 -> 1": _FACT_REASONS,
+    "engine/_plan.py::PairView.not_applicable::`reasons = self.reasons(cid, entity, 2 if "
+    "spec.kind is Kind.PROTECTION else 0)`: 0 -> -1": _FACT_REASONS,
+    "engine/_plan.py::PairView.missing::`ue = self.victim_entity if self.rb.entity[u] == VICTIM "
+    "else f.entity`: == -> !=": _ONE_EXCEPTION,
+    "engine/_plan.py::PairView.reasons::`ue = victim if self.rb.entity[u] == VICTIM else "
+    "anchor`: == -> !=": _ONE_EXCEPTION,
+    "engine/_plan.py::PairView.reasons::`rule.id, self.rb.conclusions[u].title, conclusion=u, "
+    "exception=True))`: True -> False":
+        "the one exception (status.trafficking_victim) is only reached below a protection for "
+        "CSEC-only victims, and where it holds the trafficking victim's protection gives the same "
+        "topic, so that protection is never listed as not applying",
+    "engine/_plan.py::Planner.__init__::`self.status_rank = {cid: (rb.rules_for[cid][0].level, "
+    "cid) for cid in rb.conclusions}`: 0 -> -1":
+        "every rule of a conclusion has the conclusion's level (rules/_loader.py _order)",
+    "facts/paths.py::_leaf_kind::`base = args[0]`: 0 -> -1":
+        "every fact admits one type besides None (the age's int-or-range is decided above it)",
+    "facts/paths.py::_days_in::`nxt = _dt.date(year + month // 12, month % 12 + 1, 1)`: "
+    "12 -> 11":
+        "month // 11 differs from month // 12 for November only, which has 30 days in every year",
+    "facts/paths.py::_bounds::`for meta in typing.get_args(ann)[1:]:`: 1 -> 0":
+        "the first argument of Annotated is the type itself, which has no ge or le",
+    "rules/_book.py::LoadedRule::`level: int = 0`: 0 -> 1": _UNORDERED,
+    "rules/_book.py::LoadedRule::`level: int = 0`: 0 -> -1": _UNORDERED,
+    "rules/_checks.py::_cycles.visit::`state[node] = 2`: 2 -> 3":
+        "a node's state is only compared with 1 (on the path) or looked up; any other mark of "
+        "'done' works",
+    'rules/_checks.py::_interval::`"lt": ((-inf, False), (v, False)), "le": ((-inf, False), '
+    '(v, True)),`: False -> True': _INFINITE,
+    'rules/_checks.py::_interval::`"lt": ((-inf, False), (v, False)), "le": ((-inf, False), '
+    '(v, True)),`: False -> True #3': _INFINITE,
+    'rules/_checks.py::_interval::`"gt": ((v, False), (inf, False)), "ge": ((v, True), '
+    '(inf, False)),`: False -> True #2': _INFINITE,
+    'rules/_checks.py::_interval::`"gt": ((v, False), (inf, False)), "ge": ((v, True), '
+    '(inf, False)),`: False -> True #3': _INFINITE,
+    "rules/_checks.py::_facts_conflict::`if {a.op, b.op} <= {\"lt\", \"le\", \"gt\", \"ge\"}:`: "
+    "<= -> <": "two operators are never all four, so a subset of the four is a proper one",
+    "rules/_checks.py::_facts_conflict::`if a.op == \"is\" and b.op == \"is\":`: and -> or":
+        "the operators on one fact fit its kind (a load-time check): 'is' meets only 'is' or "
+        "'not', and 'not' is set aside above",
+    "rules/_loader.py::_order.level_of::`level[cid] = 1 + max((level_of(d) for d in deps if d "
+    "in by_conclusion), default=0)`: 1 -> 2": _LEVELS,
+    "rules/_loader.py::_order.level_of::`level[cid] = 1 + max((level_of(d) for d in deps if d "
+    "in by_conclusion), default=0)`: 0 -> 1": _LEVELS,
+    "rules/_loader.py::_order.level_of::`level[cid] = 1 + max((level_of(d) for d in deps if d "
+    "in by_conclusion), default=0)`: 0 -> -1": _LEVELS,
     "rules/_loader.py::_parse::`data = load_yaml(text, fast=True)`: True -> False":
         "the fast reader and the safe one read the rule files the same (tests/test_rulebook.py "
         "checks it); only the speed differs",
@@ -919,6 +993,14 @@ def select(mutants: list[Mutant], only: Sequence[str], operators: Sequence[str],
     return run, equivalent
 
 
+def _listing(title: str, lines: list[str], always: bool = False) -> None:
+    """Print ``title (n):`` and the lines indented (nothing for none, unless ``always``)."""
+    if lines or always:
+        print(f"{title} ({len(lines)}):")
+        for line in lines:
+            print(f"  {line}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, help="run only N mutants, drawn at random")
@@ -1005,17 +1087,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     timed_out = [o for o in outcomes if o.status == "timeout"]
     killed = len(outcomes) - len(survived)
     print()
-    print(f"survivors ({len(survived)}):")
-    for o in survived:
-        print(f"  {o.mutant.label()}")
-    if timed_out:
-        print(f"timed out, counted as killed ({len(timed_out)}):")
-        for o in timed_out:
-            print(f"  {o.mutant.label()}")
-    if equivalent:
-        print(f"known equivalent, not run ({len(equivalent)}):")
-        for m in equivalent:
-            print(f"  {m.label()} -- {EQUIVALENT[m.key]}")
+    _listing("survivors", [o.mutant.label() for o in survived], always=True)
+    _listing("timed out, counted as killed", [o.mutant.label() for o in timed_out])
+    _listing("known equivalent, not run",
+             [f"{m.label()} -- {EQUIVALENT[m.key]}" for m in equivalent])
     if args.survivors_out:
         Path(args.survivors_out).write_text("".join(o.mutant.key + "\n" for o in survived),
                                             encoding="utf-8")
