@@ -7,6 +7,8 @@ Profiles: ``ci`` (the default: fast enough for every run) and ``thorough`` (deep
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
-from dmst import Engine
+from dmst import Conclusion, Engine, Result, load_rulebook
 
 # The tests keep the checked rulebook in a cache folder of their own, never the user's.
 os.environ.setdefault("DMST_CACHE_DIR", tempfile.mkdtemp(prefix="dmst-test-cache-"))
@@ -39,6 +41,55 @@ PIMP: dict[str, Any] = {
     "investigation": {"decoy": False},
     "dates": {"offense": "2018-05-14"},
 }
+
+
+#: A buyer who answers an online advertisement placed by a law-enforcement decoy posing as 14.
+DECOY: dict[str, Any] = {
+    "victim": {"age": 14},
+    "accused": {"roles": ["buyer"],
+                "conduct": {"bought_commercial_sex": True, "used_internet": True}},
+    "investigation": {"decoy": True, "online_operation": True},
+}
+#: One trafficker, two victims aged 15 (V1) and 12 (V2): enticing reaches only V2.
+TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
+#: A case of two accused (a mother who sells her daughter, and the buyer) and one victim.
+MOTHER_AND_BUYER = EXAMPLES / "case-mother-and-buyer.yaml"
+
+
+def own_accused_unnamed(result: Result, accused: str | None) -> Result:
+    """The result with derivations naming the pair's own accused unnamed: a derivation names an
+    accused only where the victim's conclusion came through another accused's charges, so a
+    case's pair and the single form differ only there."""
+    def strip(c: Conclusion) -> Conclusion:
+        return c.model_copy(update={"derivations": [
+            d.model_copy(update={"accused": None}) if d.accused == accused else d
+            for d in c.derivations]})
+    return result.model_copy(update={"conclusions": [strip(c) for c in result.conclusions],
+                                     "statuses": [strip(c) for c in result.statuses]})
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def words(text: str) -> str:
+    """The text with every run of whitespace as one space (reports wrap long lines)."""
+    return " ".join(text.split())
+
+
+#: The shipped rule folder (where the loader is).
+RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped rule folder."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dmst.facts.model import MAX_AGE
-from dmst.rules._atoms import FactAtom
+from dmst.rules._atoms import FactAtom, MatchAtom
 
 _OPS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
@@ -60,3 +60,25 @@ def test_a_threshold_is_decided_only_where_the_whole_range_lies_on_one_side(
 def test_the_edges_of_a_range_at_18(value: dict[str, int], op: str, answer: bool | None) -> None:
     """At the age of majority: a range that reaches 18 from below or starts there."""
     assert FactAtom("victim.age", op, 18).test({"victim.age": value}) is answer
+
+
+@pytest.mark.parametrize(("atom", "conclusion", "matches"), [
+    (MatchAtom("charge", None, "buyer", False, False), ("charge", "human_trafficking", "buyer"),
+     True),
+    (MatchAtom("charge", None, "buyer", False, False),
+     ("charge", "human_trafficking", "trafficker"), False),
+    (MatchAtom("charge", None, "buyer", False, False), ("charge", "human_trafficking", None),
+     False),
+    (MatchAtom("charge", ("enticing_child",), None, False, False),
+     ("charge", "enticing_child", "buyer"), True),
+    (MatchAtom("charge", ("enticing_child",), None, False, False),
+     ("charge", "computer_luring", None), False),
+    (MatchAtom("charge", None, None, False, False), ("consequence", None, "trafficker"), False),
+    (MatchAtom(None, None, "trafficker", False, False), ("consequence", None, "trafficker"),
+     True),
+])
+def test_a_match_needs_every_attribute_it_names(
+        atom: MatchAtom, conclusion: tuple[str, str | None, str | None], matches: bool) -> None:
+    """A condition on "a charge against a buyer" is met by a buyer's charge only; one that names
+    no role, by a charge of any role; one that names offenses, by those offenses only."""
+    assert atom.matches(*conclusion) is matches

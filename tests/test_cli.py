@@ -19,7 +19,7 @@ from dmst.engine._firings import Status
 from dmst.facts.paths import FACTS
 from dmst.rules import Kind
 
-from .conftest import EXAMPLES, PIMP, write
+from .conftest import EXAMPLES, MOTHER_AND_BUYER, PIMP, words, write
 
 runner = CliRunner()
 CASE = """\
@@ -32,7 +32,6 @@ facts:
   investigation: {decoy: false}
 """
 #: A mother sells her 12-year-old daughter to a neighbour: two accused, one victim.
-MOTHER_AND_BUYER = EXAMPLES / "case-mother-and-buyer.yaml"
 #: One screen of a terminal, in lines: what a reader's view of the stock case should fit in.
 SCREEN = 80
 #: The sections each reader's view shows (on the stock case), and those it leaves out.
@@ -61,11 +60,6 @@ def _case(tmp_path: Path, text: str = CASE, name: str = "case.yaml") -> Path:
 def _dmst_command() -> list[str]:
     script = Path(sys.executable).with_name("dmst")
     return [str(script)] if script.exists() else [sys.executable, "-m", "dmst"]
-
-
-def words(text: str) -> str:
-    """The text with every run of whitespace as one space (reports wrap long lines)."""
-    return " ".join(text.split())
 
 
 def sections(text: str) -> list[str]:

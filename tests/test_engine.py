@@ -12,6 +12,8 @@ from dmst import Case, CaseResult, Engine, FactError, Result, Scenario, evaluate
 from dmst.engine._firings import DEFINITE, Status
 from dmst.rules import Certainty, Kind, Modality
 
+from .conftest import PIMP, own_accused_unnamed
+
 TRAFFICKED_15 = {
     "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
     "accused": {"roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}},
@@ -409,12 +411,8 @@ def test_strict_mode_presumes_nothing(engine: Engine) -> None:
 
 # --- convictions ------------------------------------------------------------------------------
 
-PIMP_15 = {
-    "victim": {"age": 15, "engaged_in_commercial_sex": True, "third_party_control": True},
-    "accused": {"roles": ["trafficker"],
-                "conduct": {"trafficked_for_sex": True, "promoted_prostitution": True}},
-    "investigation": {"decoy": False},
-}
+#: The stock case without its offense date.
+PIMP_15 = {k: v for k, v in PIMP.items() if k != "dates"}
 
 
 def _convicted(offenses: list[str] | None) -> Result:
@@ -566,17 +564,6 @@ ONE_PAIR = {"victims": [{"id": "V1", **TRAFFICKED_15["victim"]}],
             "investigation": TRAFFICKED_15["investigation"]}
 
 
-def _own_accused_unnamed(result: Result, accused: str | None) -> Result:
-    """The result with derivations naming the pair's own accused unnamed: a derivation names an
-    accused only where the victim's conclusion came through another accused's charges."""
-    def strip(c: dmst.Conclusion) -> dmst.Conclusion:
-        return c.model_copy(update={"derivations": [
-            d.model_copy(update={"accused": None}) if d.accused == accused else d
-            for d in c.derivations]})
-    return result.model_copy(update={"conclusions": [strip(c) for c in result.conclusions],
-                                     "statuses": [strip(c) for c in result.statuses]})
-
-
 def test_a_case_of_one_pair_gives_the_single_result() -> None:
     """A case of one accused and one victim gives, for its pair, the single form's result (a
     derivation naming the pair's own accused aside: see the next test)."""
@@ -584,7 +571,7 @@ def test_a_case_of_one_pair_gives_the_single_result() -> None:
     result = uncached.evaluate(ONE_PAIR)
     assert isinstance(result, CaseResult) and isinstance(Case.parse(ONE_PAIR), Case)
     assert [(p.accused, p.victim) for p in result.pairs] == [("A1", "V1")]
-    assert (_own_accused_unnamed(result.pairs[0].result, "A1").model_dump_json()
+    assert (own_accused_unnamed(result.pairs[0].result, "A1").model_dump_json()
             == uncached.evaluate(TRAFFICKED_15).model_dump_json())
     assert result.pair("A1", "V1") == result.pairs[0].result
     with pytest.raises(KeyError):
@@ -624,6 +611,70 @@ def test_a_victim_trafficked_by_one_accused_is_a_trafficking_victim_for_every_pa
     assert charges["A1"]["charge.human_trafficking"] == {"V1": Status.APPLIES}
     assert "charge.human_trafficking" not in charges["A2"]
 
+
+#: Two victims of different ages; the accused listed first concerns only the first victim, so
+#: the second victim's first pair is the case's third (Z-V1, A-V1, A-V2, M-V1, M-V2).
+_THREE_TRAFFICKERS = {
+    "victims": [{"id": "V1", "age": 15, "engaged_in_commercial_sex": True},
+                {"id": "V2", "age": 17, "engaged_in_commercial_sex": True}],
+    "accused": [{"id": "Z", "victims": ["V1"], "roles": ["trafficker"],
+                 "conduct": {"trafficked_for_sex": True}},
+                {"id": "A", "roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}},
+                {"id": "M", "roles": ["trafficker"], "conduct": {"trafficked_for_sex": True}}],
+    "investigation": {"decoy": False},
+}
+
+
+def test_in_a_case_a_victims_status_rests_on_her_own_facts() -> None:
+    """V2 (17) is a minor on her own age in every pair, though her first pair is not the case's
+    second."""
+    result = Engine(cache_size=0).evaluate(_THREE_TRAFFICKERS)
+    for pair in result.pairs:
+        minor = pair.result.conclusion("status.minor_victim")
+        assert minor is not None
+        ages = {d.facts["victim.age"] for d in minor.derivations}
+        assert ages == {15 if pair.victim == "V1" else 17}, (pair.accused, pair.victim)
+
+
+def test_in_a_case_what_does_not_apply_to_a_victim_names_her_own_facts() -> None:
+    """Closed-circuit testimony (under 16) does not apply to V1 because she was 17, and to V2
+    because she was 16: each pair's reason gives its own victim's age, though V2's first pair is
+    not the case's second."""
+    case = {**_THREE_TRAFFICKERS, "victims": [
+        {"id": "V1", "age": 17, "age_at_testimony": 17, "engaged_in_commercial_sex": True},
+        {"id": "V2", "age": 16, "age_at_testimony": 16, "engaged_in_commercial_sex": True}]}
+    result = Engine(cache_size=0).evaluate(case)
+    for pair in result.pairs:
+        closed = next(n for n in pair.result.not_applicable
+                      if n.id == "protection.closed_circuit_testimony")
+        assert {(b.fact, b.value) for b in closed.because} == {
+            ("victim.age", 17 if pair.victim == "V1" else 16)}, (pair.accused, pair.victim)
+
+def test_derivations_list_the_pairs_own_first_then_other_accused_by_id() -> None:
+    """In M's pair with V1 she is a trafficking victim through M's own conduct first, then
+    through A's and Z's, by id: not in the order the accused are listed (Z, A, M)."""
+    result = Engine(cache_size=0).evaluate(_THREE_TRAFFICKERS)
+    status = result.pair("M", "V1").conclusion("status.trafficking_victim")
+    assert status is not None
+    assert [d.accused for d in status.derivations] == [None, "A", "Z"]
+    status = result.pair("Z", "V1").conclusion("status.trafficking_victim")
+    assert status is not None
+    assert [d.accused for d in status.derivations] == [None, "A", "M"]
+
+def test_a_status_that_rests_on_the_victim_alone_names_no_accused() -> None:
+    """A child exploited with no third party's control is a CSEC victim only on her own facts:
+    with two buyers, neither pair's derivation of that status goes through the other buyer."""
+    result = Engine(cache_size=0).evaluate({
+        "victims": [{"id": "V1", "age": 16, "engaged_in_commercial_sex": True,
+                     "third_party_control": False}],
+        "accused": [{"id": f"B{i}", "roles": ["buyer"], "conduct": {"bought_commercial_sex": True}}
+                    for i in (1, 2)],
+        "investigation": {"decoy": False},
+    })
+    for pair in result.pairs:
+        status = pair.result.conclusion("status.csec_only_victim")
+        assert status is not None
+        assert [d.accused for d in status.derivations] == [None], pair.accused
 
 def test_firings_are_recorded_per_pair_and_per_victim(engine: Engine) -> None:
     """The proof keeps each conclusion instance with its entity: charges for the pair (p0), the

@@ -23,7 +23,7 @@ from dmst.facts.paths import FACTS, nest
 from dmst.rules import VICTIM, FactAtom
 
 from . import strategies as S
-from .conftest import EXAMPLES, PIMP, write
+from .conftest import DECOY, EXAMPLES, MOTHER_AND_BUYER, PIMP, words, write
 
 runner = CliRunner()
 
@@ -35,22 +35,9 @@ SURVIVAL: dict[str, Any] = {
     "dates": {"offense": "2018-02-01"},
     "compensation": {"claim_filed": "2020-01-10"},
 }
-DECOY: dict[str, Any] = {
-    "victim": {"age": 14},
-    "accused": {"roles": ["buyer"],
-                "conduct": {"bought_commercial_sex": True, "used_internet": True}},
-    "investigation": {"decoy": True, "online_operation": True},
-}
 SCENARIOS = {"pimp": PIMP, "survival": SURVIVAL, "decoy": DECOY}
-#: A case of two accused (a mother who sells her daughter, and the buyer) and one victim.
-MOTHER_AND_BUYER = EXAMPLES / "case-mother-and-buyer.yaml"
 #: Every example file, single scenarios and cases of several people.
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
-
-
-def words(text: str) -> str:
-    """The text with every run of whitespace as one space (reports wrap long lines)."""
-    return " ".join(text.split())
 
 
 def nodes_in(nodes: list[ExplanationNode]) -> Iterator[ExplanationNode]:

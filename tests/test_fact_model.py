@@ -548,3 +548,19 @@ def test_a_claim_from_a_month_end_is_within_3_years_up_to_the_anniversary(
 
     months = months_between(dt.date.fromisoformat(offense), dt.date.fromisoformat(filed))
     assert (months <= 36) is within
+
+
+def test_the_schema_states_the_id_limits_the_model_enforces() -> None:
+    """A form built from the published schema asks for ids of 1 to 40 characters, as the model
+    reads them: an empty id and one of 41 characters are refused, 1 and 40 accepted."""
+    import json
+
+    from pydantic import ValidationError
+
+    schema = json.dumps(Case.model_json_schema())
+    assert '"maxLength": 40, "minLength": 1, "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"' in schema
+    for good in ("V", "V" * 40):
+        Case.model_validate({"victims": [{"id": good}], "accused": [{"id": "A"}]})
+    for bad in ("", "V" * 41):
+        with pytest.raises(ValidationError):
+            Case.model_validate({"victims": [{"id": bad}], "accused": [{"id": "A"}]})

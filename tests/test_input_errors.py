@@ -111,6 +111,8 @@ CORPUS: dict[str, tuple[int | None, str | None, str]] = {
     "key_dotted_empty_part.yaml": (2, "facts.'victim.'", "the key 'victim.' has an empty part"),
     "key_dotted_twice.yaml": (5, "facts.victim.age", "is given twice (once as a dotted key, "
                               "once nested)"),
+    "key_dotted_and_value.yaml": (3, "facts.victim", "is given twice (once as a dotted key, "
+                                  "once nested)"),
     "key_cyrillic.yaml": (3, "facts.victim.\u0430ge",
                           "'\\u0430ge' contains U+0430 CYRILLIC SMALL LETTER A"),
     "key_zero_width.yaml": (3, "facts.victim.a\\u200bge",

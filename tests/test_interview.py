@@ -24,10 +24,9 @@ from dmst.errors import InputError
 from dmst.facts.paths import FACTS
 from dmst.interview import UNKNOWN, BadAnswer, Interview, parse_answer, scenario_yaml
 
-from .conftest import EXAMPLES, write
+from .conftest import EXAMPLES, TWO_VICTIMS, write
 
 INTAKE = EXAMPLES / "intake-hotline-tip.yaml"
-TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
 
 
 def _unknown_until(iv: Interview, fact: str) -> None:

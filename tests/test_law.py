@@ -34,11 +34,14 @@ def test_the_law_as_the_source_states_it(case: dict[str, Any], engine: Engine) -
         wanted = {"status": wanted} if isinstance(wanted, str) else wanted
         assert result.status(cid) is Status(wanted["status"]), f"{cid}: {result.status(cid)}"
         found = result.conclusion(cid)
-        for field in ("modality", "applies_to", "on_conviction"):
+        for field in ("modality", "applies_to", "on_conviction", "presumed"):
             if field in wanted:
                 got = getattr(found, field)
                 got = getattr(got, "value", got)
                 assert got == wanted[field], f"{cid}.{field}: {got!r}"
+        if "missing" in wanted:
+            open_entry = next(u for u in result.undetermined if u.id == cid)
+            assert open_entry.missing == wanted["missing"], f"{cid}.missing: {open_entry.missing}"
         if "penalty" in wanted:
             assert found is not None and found.penalty is not None
             assert found.penalty.model_dump(mode="json", exclude_defaults=True) == \

@@ -38,6 +38,7 @@ from dmst.rules import (
 )
 
 from . import strategies as S
+from .conftest import own_accused_unnamed
 
 RULEBOOK = S.RULEBOOK
 SOURCE = RULEBOOK.source
@@ -211,17 +212,6 @@ def evaluate(engine: Engine, flat: dict[str, Any], presume: bool = True) -> Resu
 def by_pair(result: CaseResult) -> dict[tuple[str | None, str], str]:
     """Each pair's result JSON, by (accused id, victim id)."""
     return {(p.accused, p.victim): p.result.model_dump_json() for p in result.pairs}
-
-
-def own_accused_unnamed(result: Result, accused: str | None) -> Result:
-    """The result with derivations naming the pair's own accused unnamed (Derivation.accused is
-    documented to name another accused; test_engine marks naming one's own as a suspected bug)."""
-    def strip(c: Conclusion) -> Conclusion:
-        return c.model_copy(update={"derivations": [
-            d.model_copy(update={"accused": None}) if d.accused == accused else d
-            for d in c.derivations]})
-    return result.model_copy(update={"conclusions": [strip(c) for c in result.conclusions],
-                                     "statuses": [strip(c) for c in result.statuses]})
 
 
 # --- 1. determinism ----------------------------------------------------------------------------

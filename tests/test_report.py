@@ -31,7 +31,7 @@ from dmst.report._words import LEGEND, fact_label, format_value
 from dmst.report._writers import md, plain, write_html, write_markdown, write_text
 from dmst.rules import Kind
 
-from .conftest import EXAMPLES, PIMP
+from .conftest import DECOY, MOTHER_AND_BUYER, PIMP, TWO_VICTIMS, words
 
 runner = CliRunner()
 
@@ -42,16 +42,8 @@ BOTH_SIDES: dict[str, Any] = {
                             "contributed_to_delinquency": True}},
     "investigation": {"decoy": False},
 }
-DECOY: dict[str, Any] = {
-    "victim": {"age": 14},
-    "accused": {"roles": ["buyer"],
-                "conduct": {"bought_commercial_sex": True, "used_internet": True}},
-    "investigation": {"decoy": True, "online_operation": True},
-}
 #: The stock case with the decoy left unsaid: the rulebook presumes a real child.
 SILENT_DECOY = {k: v for k, v in PIMP.items() if k != "investigation"}
-TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
-MOTHER_AND_BUYER = EXAMPLES / "case-mother-and-buyer.yaml"
 
 #: Titles and narratives a case file may hold that look like Markdown or HTML structure.
 HOSTILE = [
@@ -67,10 +59,6 @@ HOSTILE = [
     "</li></ul></section><h2>Injected</h2>",
     "a line\nwith === under it\n===",
 ]
-
-
-def words(text: str) -> str:
-    return " ".join(text.split())
 
 
 def entries(doc_or_section: Document | Section) -> Iterator[Entry]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,15 +12,7 @@ from dmst import RulebookError, load_rulebook
 from dmst.rules import normalize
 from dmst.rules._coverage import coverage
 
-RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
-
-
-@pytest.fixture()
-def rules_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped rule folder."""
-    target = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
+from .conftest import RULES_DIR
 
 
 def _edit(folder: Path, name: str, change: Callable[[str], str]) -> None:
@@ -253,6 +245,28 @@ def test_removing_a_rule_leaves_its_sentence_uncovered(rules_copy: Path) -> None
     # an uncovered sentence is not context: the count of those stays the shipped one's
     assert report.context_only == coverage(load_rulebook(cache=False)).context_only
 
+
+
+def test_a_cited_sentence_also_listed_as_context_counts_once_as_cited(rules_copy: Path) -> None:
+    """A sentence a rule cites is cited, whatever else lists it: the counts still add up to the
+    sentences of the source."""
+    sentence = "No Mississippi law addresses sex tourism."
+    _edit(rules_copy, "rulebook.yaml", lambda t: t.replace(
+        "context_only:\n", f"context_only:\n  - quote: \"{sentence}\"\n"
+        "    reason: Listed here too, for a test.\n", 1))
+    report = coverage(load_rulebook(rules_copy))
+    assert report.cited + report.context_only == len(report.units)
+    assert report.context_only == coverage(load_rulebook(cache=False)).context_only
+
+
+def test_the_fingerprint_is_16_hex_digits_that_an_edit_of_a_rule_file_changes(
+        rules_copy: Path) -> None:
+    """The stamp names the rulebook by 16 hex digits (as results, reports and the web service's
+    header show them); a change to a rule file's words changes them."""
+    shipped = load_rulebook(cache=False).fingerprint
+    assert re.fullmatch(r"[0-9a-f]{16}", shipped)
+    _edit(rules_copy, "facilitators.yaml", lambda t: t.replace("title:", "title: ", 1))
+    assert load_rulebook(rules_copy).fingerprint not in (shipped, "")
 
 BAD_YAML = {
     "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

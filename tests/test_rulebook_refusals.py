@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from dmst.rules import FactAtom
 from dmst.rules._model import ConclusionSpec
 from dmst.rules._source import normalize
 
-RULES_DIR = Path(load_rulebook.__code__.co_filename).parent
 SHIPPED = load_rulebook()
 META = "rulebook.yaml"
 PROBE = "zz_probe.yaml"
@@ -458,11 +456,17 @@ REFUSALS: list[Refusal] = [
     check("a presumption on a computed fact", f"'{NUMBER}' is computed from "
         f"{', '.join(SHIPPED.meta.computed[NUMBER].args)}; presume the facts it is computed from",
         f"presumption {NUMBER}", file=META, change=add_presumption(NUMBER, 1)),
-    check("a presumed role that is not one",
-        f"'pimp' is not one of {', '.join(ROLE_NAMES)} for '{ROLES}'", f"presumption {ROLES}",
-        file=META, change=add_presumption(ROLES, "pimp")),
+    check("a presumed choice that is not one of its choices",
+        f"'zzz' is not one of {', '.join(FACTS[CHOICE].choices)} for '{CHOICE}'",
+        f"presumption {CHOICE}", file=META, change=add_presumption(CHOICE, "zzz")),
+    check("a presumed list (one value cannot say which of its choices hold)",
+        f"'{ROLES}' is a list; a presumption states a true-or-false fact or a choice",
+        f"presumption {ROLES}", file=META, change=add_presumption(ROLES, ROLE_NAMES[0])),
     check("a presumed age", f"'{AGE}' is an age; a presumption states a true-or-false fact or a "
         "choice", f"presumption {AGE}", file=META, change=add_presumption(AGE, 15)),
+    check("a presumption citing no section (rulebook.yaml has no area to fall back on)",
+        "the citation names no section", f"presumption {BOOL}", file=META,
+        change=add_presumption(BOOL, False, cites=cite(section=None))),
     check("a date compared with a parameter in years",
         f"'{DATE}' is a date: compare it with as_of.from or as_of.until",
         rules=(probe(when=when({"fact": DATE, "lt": YEARS})),)),
@@ -488,7 +492,7 @@ REFUSALS: list[Refusal] = [
         "quote not found in the source: \u201cThis sentence is not in the source at all.\u201d",
         f"presumption {BOOL}", file=META,
         change=add_presumption(BOOL, False, cites=cite(quote="This sentence is not in the source "
-                                                             "at all."))),
+                                                             "at all.", section=AREA))),
     check("a computed fact from a fact that is not a date", f"'{BOOL}' is not a date fact",
         f"computed {NUMBER}", file=META,
         change=edit_meta(lambda d: d["computed"][NUMBER].update({"from": [BOOL, DATE]}))),
@@ -633,14 +637,6 @@ REFUSALS: list[Refusal] = [
 ]
 
 
-
-
-@pytest.fixture()
-def rules_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped rule folder."""
-    target = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
 
 
 def _build(folder: Path, case: Refusal) -> None:
@@ -829,3 +825,55 @@ def test_topics_excluded_by_an_exception_load(rules_copy: Path) -> None:
         probe("gap.probe_x1"), probe("gap.probe_y1")), encoding="utf-8")
     with pytest.raises(RulebookError, match="can deny 'probe_topic'"):
         load_rulebook(rules_copy)
+
+
+def _scoped_topic_rules(give: list[str], deny: list[str]) -> str:
+    """A topic given for some charges and denied for others, on the same facts otherwise."""
+    return _probe_text(
+        probe(_A, scope={"kind": "charge", "offense": give},
+              then=then(topic="probe_topic", modality="mandatory")),
+        probe(_B, scope={"kind": "charge", "offense": deny},
+              then=then(topic="probe_topic", modality="not_available")))
+
+
+def test_a_topic_given_and_denied_for_different_charges_loads(rules_copy: Path) -> None:
+    """Rules attached to different charges never meet in one conclusion: no conflict."""
+    (rules_copy / PROBE).write_text(
+        _scoped_topic_rules(["enticing_child"], ["computer_luring"]), encoding="utf-8")
+    assert _B in load_rulebook(rules_copy).by_id
+
+
+@pytest.mark.parametrize(("give", "deny"), [
+    (["enticing_child", "computer_luring"], ["computer_luring"]),
+    (["computer_luring"], ["enticing_child", "computer_luring"]),
+])
+def test_a_topic_given_and_denied_for_one_charge_is_refused(
+        rules_copy: Path, give: list[str], deny: list[str]) -> None:
+    """Where the charges the two rules attach to overlap, one result could give and deny the
+    topic: refused, whichever side names more charges."""
+    (rules_copy / PROBE).write_text(_scoped_topic_rules(give, deny), encoding="utf-8")
+    with pytest.raises(RulebookError, match=f"can deny 'probe_topic' in a result where rule "
+                                            f"'{_A}' gives it"):
+        load_rulebook(rules_copy)
+
+
+@pytest.mark.parametrize(("bounds", "refusal"), [
+    ({"min": 5, "max": 5}, None),  # one figure: "a sentence of 5 years"
+    ({"min": 0, "max": 10}, None),  # a figure of 0 is a figure
+    ({"max": 0}, None),
+    ({"min": 6, "max": 5}, "min 6 is greater than max 5"),
+    ({"min": -1}, "a penalty figure cannot be negative"),
+    ({"max": -1}, "a penalty figure cannot be negative"),
+])
+def test_a_penalty_range_is_ordered_and_not_negative(bounds: dict[str, int],
+                                                     refusal: str | None) -> None:
+    """A range as the source states it: its ends may be equal or 0, never reversed or below 0."""
+    from pydantic import ValidationError
+
+    from dmst.rules._model import Range
+
+    if refusal is None:
+        assert Range(**bounds).model_dump(exclude_none=True) == bounds
+    else:
+        with pytest.raises(ValidationError, match=refusal):
+            Range(**bounds)

@@ -24,7 +24,7 @@ from dmst.report import render
 from dmst.web import Settings, create_app
 from dmst.web.models import ValidCase
 
-from .conftest import EXAMPLES, PIMP
+from .conftest import EXAMPLES, PIMP, TWO_VICTIMS
 
 TOKEN = "s3cret-token-for-the-tests-only"
 
@@ -80,7 +80,6 @@ def test_a_yaml_case_file_is_read_as_the_command_line_reads_it(
 
 # --- a case of several people ------------------------------------------------------------------
 
-TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
 
 
 def _case_body(path: Path) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from dmst.facts.paths import FACTS, flatten
 from dmst.report._words import format_penalty, format_value
 from dmst.web import Settings, create_app
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
@@ -51,17 +50,11 @@ if not Path(CHROMIUM).exists():
 # --- a real server and a real browser ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     """The application under uvicorn on a loopback port, in a thread of the test process."""
 
     def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
                                 log_level="warning", access_log=False)

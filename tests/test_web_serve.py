@@ -8,7 +8,6 @@ import http.client
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,19 +22,13 @@ from dmst import Engine
 from dmst.cli import app
 from dmst.web import Settings, create_app
 
-from .conftest import PIMP, ROOT
+from .conftest import PIMP, ROOT, free_port
 
 with warnings.catch_warnings():  # newer Starlette prefers httpx2 for its test client
     warnings.filterwarnings("ignore", message=".*httpx2")
     from fastapi.testclient import TestClient
 
 TOKEN = "token-of-the-serve-tests-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None,
@@ -56,7 +49,7 @@ def test_the_installed_command_serves_with_workers_and_a_token(tmp_path: Path,
     with the version headers, streams batch output, and stops cleanly on SIGTERM."""
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "dmst"), "serve", "--port", str(port),
          "--workers", "2", "--token-file", str(token_file)],

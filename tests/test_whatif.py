@@ -25,16 +25,9 @@ from dmst.engine.whatif import (
 )
 from dmst.report import render
 
-from .conftest import EXAMPLES, PIMP, write
+from .conftest import PIMP, TWO_VICTIMS, words, write
 
 runner = CliRunner()
-#: One trafficker, two victims aged 15 (V1) and 12 (V2): enticing reaches only V2.
-TWO_VICTIMS = EXAMPLES / "case-trafficker-two-victims.yaml"
-
-
-def words(text: str) -> str:
-    """The text with every run of whitespace as one space (reports wrap long lines)."""
-    return " ".join(text.split())
 
 
 def changed(facts: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
