@@ -124,13 +124,15 @@ def _check_rule(r: LoadedRule, meta: RulebookMeta, source: Source, facts: dict[s
     spec = r.rule.then
     if isinstance(spec, ConclusionSpec) and spec.penalty is not None:
         quotes = " ".join(normalize(c.quote) for c in r.rule.cites)
-        for label, rng, fmt in (
-            ("prison years", spec.penalty.prison_years, "{:d}"),
-            ("fine", spec.penalty.fine_usd, "${:,d}"),
+        for label, rng, fmt, after in (
+            # a term of years is a number the words "years" follow (after a range's other end:
+            # "5–30 years", "up to 10 years"), so an age ("under 18") is never read as one
+            ("prison years", spec.penalty.prison_years, "{:d}", _YEARS_AFTER),
+            ("fine", spec.penalty.fine_usd, "${:,d}", r"(?![\d,])"),
         ):
             for figure in (rng.min, rng.max):
                 if figure is not None and not re.search(
-                    r"(?<![\d,])" + re.escape(fmt.format(figure)) + r"(?![\d,])", quotes
+                    r"(?<![\d,$])" + re.escape(fmt.format(figure)) + after, quotes
                 ):
                     yield *where, (
                         f"{label} figure {figure} does not appear in the rule's quotes; penalties "
@@ -212,6 +214,8 @@ def _cycles(rules: list[LoadedRule], definitions: dict[str, ConclusionSpec]) -> 
 
 
 _YEARS = re.compile(r"(\d+)\s+years?")
+#: What follows a prison term's figure: "years", perhaps after the other end of a range.
+_YEARS_AFTER = r"(?:\s*(?:[\u2013-]|to)\s*\d+)?\s+years?\b"
 
 
 def _parameters(rules: list[LoadedRule], meta: RulebookMeta, source: Source) -> Found:
