@@ -142,6 +142,10 @@ def _list_yaml(base: Traversable | Path) -> list[str]:
     return [p.name for p in base.iterdir() if p.name.endswith(".yaml") and p.is_file()]
 
 
+#: The members of a scalar union, as pydantic names them in an error's location.
+_SCALAR_TAGS = ("bool", "int", "float", "str")
+
+
 def _parse(name: str, text: str, model: Any, list_key: str | None) -> Any:
     try:
         data = load_yaml(text, fast=True)
@@ -151,8 +155,14 @@ def _parse(name: str, text: str, model: Any, list_key: str | None) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
+        scalars: set[tuple[Any, ...]] = set()
         for err in exc.errors():
             loc = err["loc"]
+            if loc and loc[-1] in _SCALAR_TAGS:  # one message for a value of none of the types
+                if loc[:-1] in scalars:
+                    continue
+                scalars.add(loc[:-1])
+                loc, err = loc[:-1], {**err, "msg": "must be true or false, a number or text"}
             rule_id = None
             if list_key and len(loc) >= 2 and loc[0] == list_key and isinstance(loc[1], int):
                 try:

@@ -17,7 +17,7 @@ import datetime as _dt
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from dmst.rules._kinds import Kind
 
@@ -207,9 +207,19 @@ class AllCondition(_Strict):
     all: list[Condition] = Field(min_length=2)
 
 
+def _condition_form(value: Any) -> str:
+    """Which form a condition is written in, by its key (``fact``, ``any``, ``all``; else a
+    conclusion), so that a mistake is reported against that form only."""
+    if isinstance(value, dict):
+        return next((k for k in ("fact", "any", "all") if k in value), "conclusion")
+    return {FactCondition: "fact", AnyCondition: "any", AllCondition: "all"}.get(
+        type(value), "conclusion")
+
+
 Condition = Annotated[
-    FactCondition | ConclusionRef | AnyCondition | AllCondition,
-    Field(union_mode="left_to_right"),
+    Annotated[FactCondition, Tag("fact")] | Annotated[ConclusionRef, Tag("conclusion")]
+    | Annotated[AnyCondition, Tag("any")] | Annotated[AllCondition, Tag("all")],
+    Discriminator(_condition_form),
 ]
 AnyCondition.model_rebuild()
 AllCondition.model_rebuild()

@@ -257,7 +257,8 @@ class Refusal:
     #: rule); ``read``: the file cannot be read (no list of problems).
     how: str = "check"
     also: tuple[Also, ...] = ()
-    #: Whether ``says`` is the whole message (after the file's name), nothing added.
+    #: Whether ``says`` is the whole message (after the file's name), nothing added; for the rule
+    #: format, the only problem.
     exact: bool = False
     #: Whether the error gives the line.
     line: bool = False
@@ -596,6 +597,12 @@ REFUSALS: list[Refusal] = [
         rules=(charge_probe(basis="shared"),)),
     form("'unknown' other than true", "Input should be True",
         rules=(probe(when=when({"fact": BOOL, "unknown": False})),)),
+    form("a misspelt operator (only the form the condition is written in is blamed)",
+        "Extra inputs are not permitted", rules=(probe(when=when({"fact": BOOL, "iss": True})),),
+        exact=True),
+    form("a presumed value that is a list (one message, not one for each type of value)",
+        "must be true or false, a number or text", None, file=META,
+        change=add_presumption(BOOL, [False]), exact=True),
     form("'any' with one condition", "List should have at least 2 items",
         rules=(probe(when=when({"any": [dict(BASE_WHEN)]})),)),
     form("'all' with one condition", "List should have at least 2 items",
@@ -720,6 +727,8 @@ def test_a_rulebook_failing_a_check_is_refused_with_its_message(rules_copy: Path
     if case.how == "format":
         assert error.message == "the rule file does not match the rule format", text
         assert any(case.says in p.message for p in error.problems), text
+        if case.exact:  # the one problem there is
+            assert [p.message for p in error.problems] == [case.says], text
         for p in error.problems:  # every problem names the rule (or, for none, no rule)
             named = re.match(r"rule '([^']*)'", p.field or "")
             assert (named.group(1) if named else None) == case.rule, text
