@@ -384,8 +384,15 @@ class _Terminal:
                 rest += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
             elif self.proc.poll() is not None:
                 break
-        code = self.proc.wait(timeout=timeout)
-        os.close(self.master)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"still running after {2 * timeout:.0f} s; the terminal "
+                                 f"shows:\n{rest}") from None
+        finally:
+            os.close(self.master)
         return code, rest
 
 
