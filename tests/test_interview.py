@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -337,6 +338,9 @@ class _Terminal:
         def own_terminal() -> None:  # in the child: a new session whose terminal is the pty
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            # as a shell starts a command: Ctrl-C interrupts (a test run started in the
+            # background inherits SIGINT ignored, and would pass that on)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
 
         env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
