@@ -155,13 +155,19 @@ def _parse(name: str, text: str, model: Any, list_key: str | None) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
-        scalars: set[tuple[Any, ...]] = set()
-        for err in exc.errors():
+        errors = exc.errors()
+        # a value of none of a scalar's types: one message, not one for each type
+        tags: dict[tuple[Any, ...], set[Any]] = {}
+        for err in errors:
+            tags.setdefault(err["loc"][:-1], set()).add(err["loc"][-1] if err["loc"] else None)
+        scalar = {where for where, found in tags.items() if set(_SCALAR_TAGS) <= found}
+        said: set[tuple[Any, ...]] = set()
+        for err in errors:
             loc = err["loc"]
-            if loc and loc[-1] in _SCALAR_TAGS:  # one message for a value of none of the types
-                if loc[:-1] in scalars:
+            if loc[:-1] in scalar and loc[-1] in _SCALAR_TAGS:
+                if loc[:-1] in said:
                     continue
-                scalars.add(loc[:-1])
+                said.add(loc[:-1])
                 loc, err = loc[:-1], {**err, "msg": "must be true or false, a number or text"}
             rule_id = None
             if list_key and len(loc) >= 2 and loc[0] == list_key and isinstance(loc[1], int):

@@ -296,7 +296,10 @@ class Rule(_Strict):
         description="A statement about the law that holds in every case (no conditions).",
     )
     unless: list[str] = Field(default_factory=list)
-    then: ConclusionSpec | str = Field(
+    then: Annotated[
+        Annotated[ConclusionSpec, Tag("conclusion")] | Annotated[str, Tag("id")],
+        Discriminator(lambda v: "id" if isinstance(v, str) else "conclusion"),
+    ] = Field(
         description="The conclusion it adds: in full, or the id of a conclusion another rule "
         "defines."
     )
