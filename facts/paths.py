@@ -9,6 +9,7 @@ takes them back. ``expand_dotted`` lets input use the same dotted paths as keys
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import types
 import typing
@@ -141,15 +142,10 @@ def months_between(start: _dt.date, end: _dt.date) -> float:
         months -= 1
     anchor_year, anchor_month = divmod(start.month - 1 + months, 12)
     anchor_year += start.year
-    day = min(start.day, _days_in(anchor_year, anchor_month + 1))
+    day = min(start.day, calendar.monthrange(anchor_year, anchor_month + 1)[1])
     anchor = _dt.date(anchor_year, anchor_month + 1, day)
     extra = (end - anchor).days
     return months + (extra / 32 if extra > 0 else 0.0)
-
-
-def _days_in(year: int, month: int) -> int:
-    nxt = _dt.date(year + month // 12, month % 12 + 1, 1)
-    return (nxt - _dt.timedelta(days=1)).day
 
 
 def flatten(scenario: Scenario) -> dict[str, Any]:

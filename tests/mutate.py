@@ -297,9 +297,6 @@ EQUIVALENT: dict[str, str] = {
         "every rule of a conclusion has the conclusion's level (rules/_loader.py _order)",
     "facts/paths.py::_leaf_kind::`base = args[0]`: 0 -> -1":
         "every fact admits one type besides None (the age's int-or-range is decided above it)",
-    "facts/paths.py::_days_in::`nxt = _dt.date(year + month // 12, month % 12 + 1, 1)`: "
-    "12 -> 11":
-        "month // 11 differs from month // 12 for November only, which has 30 days in every year",
     "facts/paths.py::_bounds::`for meta in typing.get_args(ann)[1:]:`: 1 -> 0":
         "the first argument of Annotated is the type itself, which has no ge or le",
     "rules/_book.py::LoadedRule::`level: int = 0`: 0 -> 1": _UNORDERED,
