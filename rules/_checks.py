@@ -335,6 +335,8 @@ def _facts_conflict(a: FactAtom, b: FactAtom) -> bool:
         return False
     if a.op == "is" and b.op == "is":
         return bool(a.value != b.value)
+    if {a.op, b.op} == {"has", "lacks"}:  # a list that holds a value, and one that does not
+        return bool(a.value == b.value)
     if {a.op, b.op} <= {"lt", "le", "gt", "ge"}:
         lo_a, hi_a = _interval(a)
         lo_b, hi_b = _interval(b)

@@ -507,6 +507,9 @@ REFUSALS: list[Refusal] = [
         f"can deny 'probe_topic' in a result where rule '{_A}' gives it; make their conditions "
         "exclude each other", _B,
         rules=topic_pair({"fact": AGE, "lt": YEARS}, {"fact": AGE, "le": YEARS})),
+    check("topics given to a trafficker and denied to a buyer (one accused may be both)",
+        f"can deny 'probe_topic' in a result where rule '{_A}' gives it", _B,
+        rules=topic_pair({"fact": ROLES, "has": "trafficker"}, {"fact": ROLES, "has": "buyer"})),
     check("topics whose thresholds meet at one value",
         f"can deny 'probe_topic' in a result where rule '{_A}' gives it", _B,
         rules=topic_pair({"fact": AGE, "le": YEARS}, {"fact": AGE, "ge": YEARS})),
@@ -889,3 +892,13 @@ def test_a_penalty_range_is_ordered_and_not_negative(bounds: dict[str, int],
     else:
         with pytest.raises(ValidationError, match=refusal):
             Range(**bounds)
+
+
+def test_a_topic_given_where_a_list_holds_a_value_and_denied_where_it_does_not_loads(
+        rules_copy: Path) -> None:
+    """'The roles include trafficker' and 'the roles do not include trafficker' never hold
+    together: no conflict."""
+    (rules_copy / PROBE).write_text(_probe_text(*topic_pair(
+        {"fact": ROLES, "has": "trafficker"}, {"fact": ROLES, "lacks": "trafficker"})),
+        encoding="utf-8")
+    assert _B in load_rulebook(rules_copy).by_id
