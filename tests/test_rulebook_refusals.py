@@ -434,6 +434,10 @@ REFUSALS: list[Refusal] = [
         f"value {_M.value - 1} months is not what '{_M.stated}' states ({_M.value} months)",
         f"parameter {_PARAM}", file=META, rules=_USES_MONTHS_PARAM,
         change=add_param(_PARAM, MONTHS, value=_M.value - 1)),
+    check("a parameter in years whose quote states years, valued in months",
+        f"value {_M.value} years is not what '{_M.stated}' states "
+        f"({_M.value // 12} years)", f"parameter {_PARAM}", file=META, rules=_USES_PARAM,
+        change=add_param(_PARAM, MONTHS, unit="years")),
     check("a parameter whose stated words are not in its quote",
         "the words 'under 99' are not in its quote", f"parameter {_PARAM}", file=META,
         rules=_USES_PARAM, change=add_param(_PARAM, YEARS, stated="under 99", value=99)),
@@ -902,3 +906,11 @@ def test_a_topic_given_where_a_list_holds_a_value_and_denied_where_it_does_not_l
         {"fact": ROLES, "has": "trafficker"}, {"fact": ROLES, "lacks": "trafficker"})),
         encoding="utf-8")
     assert _B in load_rulebook(rules_copy).by_id
+
+
+def test_a_parameter_in_years_whose_quote_states_years_loads(rules_copy: Path) -> None:
+    """'3 years' states 3 for a parameter in years (and 36 for one in months)."""
+    assert re.fullmatch(r"\d+ years?", _M.stated or ""), _M.stated
+    add_param(_PARAM, MONTHS, unit="years", value=_M.value // 12)(rules_copy)
+    (rules_copy / PROBE).write_text(_probe_text(*_USES_PARAM), encoding="utf-8")
+    assert load_rulebook(rules_copy).meta.parameters[_PARAM].value == _M.value // 12
