@@ -248,7 +248,7 @@ class _Asking:
     def rule_check(self, rule: LoadedRule, depth: int) -> RuleCheck:
         conditions = [self.check(c, depth) for c in rule.rule.when]
         if rule.rule.scope is not None:
-            conditions.append(self.conclusion_check(ref_atom(rule.rule.scope, True), depth))
+            conditions.append(self.conclusion_check(ref_atom(rule.rule.scope, scope=True), depth))
             if rule.rule.scope.convicted:
                 conditions.append(self.conviction_check(rule.rule.scope.offense or []))
         alternatives = []
@@ -319,7 +319,7 @@ class _Asking:
                 computed_from={p: facts.get(p) for p in spec.computed_from},
             )
         if isinstance(cond, ConclusionRef):
-            return self.conclusion_check(ref_atom(cond), depth)
+            return self.conclusion_check(ref_atom(cond, scope=False), depth)
         parts = [self.check(c, depth)
                  for c in (cond.any if isinstance(cond, AnyCondition) else cond.all)]
         statuses = [p.status for p in parts]

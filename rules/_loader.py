@@ -238,7 +238,7 @@ def _alternatives(rule: Rule, meta: RulebookMeta) -> Iterator[tuple[Atom, ...]]:
         yield tuple(atoms)
 
 
-def ref_atom(ref: ConclusionRef, scope: bool = False) -> RefAtom | MatchAtom:
+def ref_atom(ref: ConclusionRef, *, scope: bool) -> RefAtom | MatchAtom:
     """The atom of a condition on other conclusions: one by id, or any that matches its kind,
     offenses and role (``scope``: a rule's scope, whose matches the result lists)."""
     if ref.conclusion is not None:
@@ -251,7 +251,7 @@ def _dnf(cond: Condition, meta: RulebookMeta) -> list[tuple[Atom, ...]]:
     if isinstance(cond, FactCondition):
         return [(resolve_condition(cond, meta),)]
     if isinstance(cond, ConclusionRef):
-        return [(ref_atom(cond),)]
+        return [(ref_atom(cond, scope=False),)]
     if isinstance(cond, AnyCondition):
         return [alt for c in cond.any for alt in _dnf(c, meta)]
     assert isinstance(cond, AllCondition)
