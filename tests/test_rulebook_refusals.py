@@ -918,3 +918,20 @@ def test_a_parameter_in_years_whose_quote_states_years_loads(rules_copy: Path) -
     add_param(_PARAM, MONTHS, unit="years", value=_M.value // 12)(rules_copy)
     (rules_copy / PROBE).write_text(_probe_text(*_USES_PARAM), encoding="utf-8")
     assert load_rulebook(rules_copy).meta.parameters[_PARAM].value == _M.value // 12
+
+
+def test_a_condition_on_a_kind_of_charge_is_not_the_rules_scope(rules_copy: Path) -> None:
+    """A rule that holds when some charge of enticing applies reads that charge as a condition:
+    the conclusion does not say it attaches to it (only a ``scope`` does)."""
+    from dmst import Engine
+
+    (rules_copy / PROBE).write_text(_probe_text(
+        probe(when=[{"kind": "charge", "offense": ["enticing_child"]}]),
+        probe(_A, when=None, scope={"kind": "charge", "offense": ["enticing_child"]})),
+        encoding="utf-8")
+    result = Engine(load_rulebook(rules_copy), cache_size=0).evaluate({
+        "victim": {"age": 13}, "investigation": {"decoy": False},
+        "accused": {"roles": ["trafficker"], "conduct": {"enticed_for_commercial_sex": True}}})
+    conditioned, scoped = result.conclusion("gap.probe"), result.conclusion(_A)
+    assert conditioned is not None and scoped is not None
+    assert (conditioned.applies_to, scoped.applies_to) == ([], ["charge.enticing_child"])
