@@ -133,7 +133,6 @@ def _walk(model: type[BaseModel], prefix: str) -> dict[str, FactSpec]:
 FACTS: dict[str, FactSpec] = _walk(Scenario, "")
 
 
-
 def months_between(start: _dt.date, end: _dt.date) -> float:
     """Whole calendar months from ``start`` to ``end``, plus a fraction (days / 32) for any extra
     days, so that one day past 36 months is more than 36."""

@@ -98,6 +98,8 @@ def _controlling(flat: Mapping[str, Any]) -> list[str]:
             "trafficker" in (flat.get("accused.roles") or ()):
         out.append("accused.conduct.promoted_prostitution")
     return out
+
+
 CONDUCT_OF: dict[str, list[tuple[str, ...]]] = _conduct_by_offense(RULEBOOK)
 
 EARLIEST = dt.date(2000, 1, 1)

@@ -190,8 +190,6 @@ def test_the_investigator_view_gives_tools_and_the_decoy_rule() -> None:
     assert "Charges" not in sections(out.output)
 
 
-
-
 @pytest.mark.parametrize("view", [
     "prosecutor", "advocate",
     "investigator"])

@@ -650,6 +650,7 @@ def test_in_a_case_what_does_not_apply_to_a_victim_names_her_own_facts() -> None
         assert {(b.fact, b.value) for b in closed.because} == {
             ("victim.age", 17 if pair.victim == "V1" else 16)}, (pair.accused, pair.victim)
 
+
 def test_derivations_list_the_pairs_own_first_then_other_accused_by_id() -> None:
     """In M's pair with V1 she is a trafficking victim through M's own conduct first, then
     through A's and Z's, by id: not in the order the accused are listed (Z, A, M)."""
@@ -660,6 +661,7 @@ def test_derivations_list_the_pairs_own_first_then_other_accused_by_id() -> None
     status = result.pair("Z", "V1").conclusion("status.trafficking_victim")
     assert status is not None
     assert [d.accused for d in status.derivations] == [None, "A", "M"]
+
 
 def test_a_status_that_rests_on_the_victim_alone_names_no_accused() -> None:
     """A child exploited with no third party's control is a CSEC victim only on her own facts:
@@ -675,6 +677,7 @@ def test_a_status_that_rests_on_the_victim_alone_names_no_accused() -> None:
         status = pair.result.conclusion("status.csec_only_victim")
         assert status is not None
         assert [d.accused for d in status.derivations] == [None], pair.accused
+
 
 def test_firings_are_recorded_per_pair_and_per_victim(engine: Engine) -> None:
     """The proof keeps each conclusion instance with its entity: charges for the pair (p0), the

@@ -502,8 +502,6 @@ def test_the_explanation_of_one_conclusion(engine: Engine) -> None:
     assert "investigation.decoy is false \u2014 presumed: no" in words(write_text(doc))
 
 
-
-
 @pytest.mark.parametrize("which", ["explain", "why_not", "diff", "flips"])
 def test_every_proof_report_carries_the_notice(engine: Engine, which: str) -> None:
     """Explanations, why-not answers, diffs and what-ifs say they are not legal advice and which

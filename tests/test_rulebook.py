@@ -196,7 +196,6 @@ def test_removing_a_rule_leaves_its_sentence_uncovered(rules_copy: Path) -> None
     assert report.context_only == coverage(load_rulebook(cache=False)).context_only
 
 
-
 def test_a_cited_sentence_also_listed_as_context_counts_once_as_cited(rules_copy: Path) -> None:
     """A sentence a rule cites is cited, whatever else lists it: the counts still add up to the
     sentences of the source."""
@@ -229,6 +228,7 @@ def test_a_value_of_no_scalar_type_is_one_problem_at_its_place(rules_copy: Path)
         load_rulebook(rules_copy)
     assert [(p.field, p.message) for p in err.value.problems] == [
         ("presumptions.0.value", "must be true or false, a number or text")]
+
 
 BAD_YAML = {
     "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

@@ -658,8 +658,6 @@ REFUSALS: list[Refusal] = [
 ]
 
 
-
-
 def _build(folder: Path, case: Refusal) -> None:
     if case.text is not None:
         (folder / PROBE).write_text(case.text, encoding="utf-8")

@@ -81,7 +81,6 @@ def test_a_yaml_case_file_is_read_as_the_command_line_reads_it(
 # --- a case of several people ------------------------------------------------------------------
 
 
-
 def _case_body(path: Path) -> dict[str, Any]:
     """A case file as the JSON a client would send (its expectations left out)."""
     body = load_case_file(path).model_dump(mode="json", exclude_none=True)

@@ -107,6 +107,7 @@ _CoreResolver.add_implicit_resolver(_CORE + "timestamp", re.compile(
     r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])$"), list("0123456789"))
 _CoreResolver.add_implicit_resolver(_CORE + "merge", re.compile(r"^(?:<<)$"), ["<"])
 
+
 def yaml11_reading(text: str) -> int | float | bool | None:
     """What a YAML 1.1 reader (PyYAML's default) makes of the plain scalar ``text`` when that
     is a number or true/false this module leaves as text: ``"015"`` → 13, ``"on"`` → True,

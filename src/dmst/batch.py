@@ -237,6 +237,7 @@ class BatchEvaluator:
             check_document(data, name=self.source, line=number)
         return data
 
+
 def _error_json(error: DmstError) -> bytes:
     return _COMPACT(error.to_dict()).encode()
 

@@ -47,6 +47,7 @@ __all__ = [
     "stdout_is_terminal",
 ]
 
+
 class Command(TyperCommand):
     """A command whose usage line names its arguments plainly (``FILE``, not ``{FILE}``)."""
 

@@ -23,6 +23,7 @@ from dmst.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, DmstError
 if TYPE_CHECKING:
     from dmst.batch import Input, Summary
 
+
 class Form(str, Enum):
     """The form of each result line."""
 
