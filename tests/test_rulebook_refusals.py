@@ -23,12 +23,13 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from dmst import RulebookError, load_rulebook
+from dmst import Engine, RulebookError, load_rulebook
 from dmst.facts.model import Role
 from dmst.facts.paths import FACTS
 from dmst.rules import FactAtom
-from dmst.rules._model import ConclusionSpec
+from dmst.rules._model import ConclusionSpec, Range
 from dmst.rules._source import normalize
 
 SHIPPED = load_rulebook()
@@ -889,10 +890,6 @@ def test_a_topic_given_and_denied_for_one_charge_is_refused(
 def test_a_penalty_range_is_ordered_and_not_negative(bounds: dict[str, int],
                                                      refusal: str | None) -> None:
     """A range as the source states it: its ends may be equal or 0, never reversed or below 0."""
-    from pydantic import ValidationError
-
-    from dmst.rules._model import Range
-
     if refusal is None:
         assert Range(**bounds).model_dump(exclude_none=True) == bounds
     else:
@@ -921,8 +918,6 @@ def test_a_parameter_in_years_whose_quote_states_years_loads(rules_copy: Path) -
 def test_a_condition_on_a_kind_of_charge_is_not_the_rules_scope(rules_copy: Path) -> None:
     """A rule that holds when some charge of enticing applies reads that charge as a condition:
     the conclusion does not say it attaches to it (only a ``scope`` does)."""
-    from dmst import Engine
-
     (rules_copy / PROBE).write_text(_probe_text(
         probe(when=[{"kind": "charge", "offense": ["enticing_child"]}]),
         probe(_A, when=None, scope={"kind": "charge", "offense": ["enticing_child"]})),
