@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from dmst import FactError, load_rulebook
 from dmst.engine._prepare import effective_facts
@@ -553,10 +555,6 @@ def test_a_claim_from_a_month_end_is_within_3_years_up_to_the_anniversary(
 def test_the_schema_states_the_id_limits_the_model_enforces() -> None:
     """A form built from the published schema asks for ids of 1 to 40 characters, as the model
     reads them: an empty id and one of 41 characters are refused, 1 and 40 accepted."""
-    import json
-
-    from pydantic import ValidationError
-
     schema = json.dumps(Case.model_json_schema())
     assert '"maxLength": 40, "minLength": 1, "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"' in schema
     for good in ("V", "V" * 40):
