@@ -380,8 +380,9 @@ VictimQuery = Annotated[str | None, Query(
     description="In a case of several people: the id of the victim of the pair.",
     max_length=200)]
 StrictQuery = Annotated[bool, Query(
-    description="Make no presumption the rulebook declares (unknown stays unknown everywhere, "
-                "in the changed cases too); every presumption made is listed in the result.")]
+    description="Make no presumption the rulebook declares: unknown facts stay unknown (in "
+                "every case compared or changed, for /diff and /flips); without it, every "
+                "presumption made is listed in the result.")]
 
 
 # --- the routes ---------------------------------------------------------------------------------
