@@ -979,7 +979,7 @@
     const d = h("details", { class: "does-not-apply" },
       h("summary", {}, "Show the conclusions that do not apply, and why"), body);
     const reasons = new Map((result.not_applicable || []).map((n) => [n.id, n]));
-    onFirstOpen(d, body, "", async () => {
+    onFirstOpen(d, body, "Loading…", async () => {
       await loadRules();
       const present = new Set([...(result.conclusions || []), ...(result.statuses || []), ...(result.undetermined || [])].map((c) => c.id));
       const seen = new Set();
