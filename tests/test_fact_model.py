@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from dmst import FactError, load_rulebook
 from dmst.engine._prepare import effective_facts
@@ -503,6 +501,16 @@ def test_an_id_outside_that_is_refused(bad: str) -> None:
     assert field == "facts.victims.0.id"
 
 
+def test_the_schema_states_the_id_limits_the_model_enforces() -> None:
+    """A form built from the published schema asks for ids of 1 to 40 characters, as the model
+    reads them (the two tests before this one pin the model's side at both edges)."""
+    defs = Case.model_json_schema()["$defs"]
+    for person in ("CaseVictim", "CaseAccused"):
+        id_ = defs[person]["properties"]["id"]
+        assert (id_["minLength"], id_["maxLength"], id_["pattern"]) == (
+            1, 40, "^[A-Za-z0-9][A-Za-z0-9_.-]*$"), person
+
+
 def test_an_age_range_needs_a_bound_in_the_schema_too() -> None:
     """An age range with neither bound says nothing and is refused; the schema says so with
     at least one property."""
@@ -551,14 +559,3 @@ def test_a_claim_from_a_month_end_is_within_3_years_up_to_the_anniversary(
     months = months_between(dt.date.fromisoformat(offense), dt.date.fromisoformat(filed))
     assert (months <= 36) is within
 
-
-def test_the_schema_states_the_id_limits_the_model_enforces() -> None:
-    """A form built from the published schema asks for ids of 1 to 40 characters, as the model
-    reads them: an empty id and one of 41 characters are refused, 1 and 40 accepted."""
-    schema = json.dumps(Case.model_json_schema())
-    assert '"maxLength": 40, "minLength": 1, "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"' in schema
-    for good in ("V", "V" * 40):
-        Case.model_validate({"victims": [{"id": good}], "accused": [{"id": "A"}]})
-    for bad in ("", "V" * 41):
-        with pytest.raises(ValidationError):
-            Case.model_validate({"victims": [{"id": bad}], "accused": [{"id": "A"}]})
