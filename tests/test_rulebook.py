@@ -218,18 +218,6 @@ def test_the_fingerprint_is_16_hex_digits_that_an_edit_of_a_rule_file_changes(
     assert load_rulebook(rules_copy).fingerprint not in (shipped, "")
 
 
-def test_a_value_of_no_scalar_type_is_one_problem_at_its_place(rules_copy: Path) -> None:
-    """A presumed value that is a list is one problem, at the value, not one for each type a
-    value may have."""
-    _edit(rules_copy, "rulebook.yaml", lambda t: t.replace(
-        "  - fact: investigation.decoy\n    value: false\n",
-        "  - fact: investigation.decoy\n    value: [false]\n", 1))
-    with pytest.raises(RulebookError) as err:
-        load_rulebook(rules_copy)
-    assert [(p.field, p.message) for p in err.value.problems] == [
-        ("presumptions.0.value", "must be true or false, a number or text")]
-
-
 BAD_YAML = {
     "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"

@@ -263,6 +263,8 @@ class Refusal:
     exact: bool = False
     #: Whether the error gives the line.
     line: bool = False
+    #: For the rule format: where in the file the problem is (the field it names), if checked.
+    where: str | None = None
 
 
 def check(name: str, says: str, rule: str | None = "gap.probe", **kw: Any) -> Refusal:
@@ -608,9 +610,10 @@ REFUSALS: list[Refusal] = [
     form("a misspelt operator (only the form the condition is written in is blamed)",
         "Extra inputs are not permitted", rules=(probe(when=when({"fact": BOOL, "iss": True})),),
         exact=True),
-    form("a presumed value that is a list (one message, not one for each type of value)",
+    form("a presumed value that is a list (one message at the value, not one for each type)",
         "must be true or false, a number or text", None, file=META,
-        change=add_presumption(BOOL, [False]), exact=True),
+        change=add_presumption(BOOL, [False]), exact=True,
+        where=f"presumptions.{len(SHIPPED.meta.presumptions)}.value"),
     form("a conclusion that is neither written out nor named (only the written form is blamed)",
         "Input should be a valid dictionary or instance of ConclusionSpec",
         rules=(probe(then=5),), exact=True),
@@ -742,6 +745,8 @@ def test_a_rulebook_failing_a_check_is_refused_with_its_message(rules_copy: Path
         assert any(case.says in p.message for p in error.problems), text
         if case.exact:  # the one problem there is
             assert [p.message for p in error.problems] == [case.says], text
+        if case.where is not None:
+            assert case.where in [p.field for p in error.problems], text
         for p in error.problems:  # every problem names the rule (or, for none, no rule)
             named = re.match(r"rule '([^']*)'", p.field or "")
             assert (named.group(1) if named else None) == case.rule, text
