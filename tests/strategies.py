@@ -162,6 +162,18 @@ def consistent(flat: Mapping[str, Any], fixed: Iterable[str] = ()) -> dict[str, 
     that is not fixed is made true to give the conviction a form of conduct."""
     pinned = set(fixed)
     out = dict(flat)
+    # each step can undo the other (control put right can refute a conviction): again until
+    # neither changes anything (a few rounds at most)
+    for _ in range(4):
+        again = _consistent_once(out, pinned)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def _consistent_once(flat: Mapping[str, Any], pinned: set[str]) -> dict[str, Any]:
+    out = dict(flat)
     for offense in refuted_convictions(out):
         if CONVICTIONS not in pinned:
             out[CONVICTIONS] = [o for o in out[CONVICTIONS] if o != offense]
